@@ -1,0 +1,40 @@
+// Loads the C++ addon built by node-gyp at `npm ci`. Kernels take typed arrays and plain numbers,
+// write into output arrays the caller allocated, and return nothing: memory is owned by TypeScript.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+type KernelArg = Float32Array | Int32Array | Uint8Array | number | boolean;
+
+/** The addon's functions. Each kernel file in native/src registers its own names. */
+export interface NativeKernels {
+  setThreads(n: number): void;
+  getThreads(): number;
+  simdLevel(): 'avx512' | 'avx2' | 'scalar';
+  noop(): void;
+  [kernel: string]: (...args: KernelArg[]) => unknown;
+}
+
+const addonPath = fileURLToPath(new URL('../../build/Release/cream_native.node', import.meta.url));
+
+function loadAddon(): NativeKernels {
+  try {
+    return createRequire(import.meta.url)(addonPath) as NativeKernels;
+  } catch (err) {
+    throw new Error(
+      `cream-ts: native kernels not found or not loadable at ${addonPath} (${(err as Error).message}). ` +
+        'Run `npm ci` (it builds them; needs `apt-get install -y libdnnl-dev`).',
+    );
+  }
+}
+
+export const native: NativeKernels = loadAddon();
+
+/** Number of CPU threads the kernels use (OpenMP); defaults to the number of cores. */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: thread count must be a positive integer, got ${n}`);
+  native.setThreads(n);
+}
+
+export function getThreads(): number {
+  return native.getThreads();
+}
