@@ -54,7 +54,10 @@ export function parseIdx(bytes: Uint8Array, path: string, expectedMagic?: number
   }
   if (expectedMagic !== undefined && magic !== expectedMagic) {
     const what = expectedMagic === IDX_IMAGES_MAGIC ? 'images' : 'labels';
-    throw new DatasetError(path, `${path}: expected an IDX ${what} file (magic ${hex(expectedMagic)}), found ${hex(magic)}`);
+    throw new DatasetError(
+      path,
+      `${path}: expected an IDX ${what} file (magic ${hex(expectedMagic)}), found ${hex(magic)}`,
+    );
   }
   const ndim = magic & 0xff;
   const headerBytes = 4 + 4 * ndim;
@@ -83,7 +86,9 @@ export function encodeIdx(dims: number[], data: Uint8Array, gzip = false): Buffe
   if (data.length !== count) throw new RangeError(`IDX data has ${data.length} values, dims [${dims}] need ${count}`);
   const out = Buffer.alloc(4 + 4 * dims.length + count);
   out.writeUInt32BE(dims.length === 1 ? IDX_LABELS_MAGIC : IDX_IMAGES_MAGIC, 0);
-  dims.forEach((d, i) => out.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    out.writeUInt32BE(d, 4 + 4 * i);
+  });
   out.set(data, 4 + 4 * dims.length);
   return gzip ? gzipSync(out) : out;
 }

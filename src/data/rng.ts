@@ -82,7 +82,9 @@ export class Rng {
 
   setState(state: RngState): void {
     if (state?.algorithm !== 'xoshiro128**' || !Array.isArray(state.state) || state.state.length !== 4) {
-      throw new TypeError(`Rng state must be {algorithm: 'xoshiro128**', state: [4 uint32]}, got ${JSON.stringify(state)}`);
+      throw new TypeError(
+        `Rng state must be {algorithm: 'xoshiro128**', state: [4 uint32]}, got ${JSON.stringify(state)}`,
+      );
     }
     for (const v of state.state) {
       if (!Number.isInteger(v) || v < 0 || v >= TWO_POW_32) throw new RangeError(`Rng state word ${v} is not a uint32`);

@@ -55,7 +55,7 @@ const cache = new Map<string, OpSpec>();
 export function parseOp(name: string): OpSpec {
   const hit = cache.get(name);
   if (hit) return hit;
-  const op = parseOpUncached(name);
+  const op = Object.freeze(parseOpUncached(name));
   cache.set(name, op);
   return op;
 }

@@ -76,7 +76,14 @@ export interface SearchSpace {
   /** SE ratio; 0 = no SE in MBConv / ds blocks. */
   seRatio: number;
   /** Stem: conv kxk stride s, no bias, BN, act. */
-  stem: { inChannels: number; outChannels: number; kernel: number; stride: number; inputSize: number; outputSize: number };
+  stem: {
+    inChannels: number;
+    outChannels: number;
+    kernel: number;
+    stride: number;
+    inputSize: number;
+    outputSize: number;
+  };
   body: readonly BodyItem[];
   /** Searchable stages only, in order (same objects as in `body`). */
   stages: readonly SearchStage[];
@@ -180,7 +187,7 @@ export function resolveSpace(spec: SpaceSpec, name = spec.name ?? 'space', resol
   });
   const h = spec.head;
   const classifierIn = h.features ?? h.channels ?? channels;
-  return {
+  return deepFreeze({
     name,
     spec,
     resolution,
@@ -201,7 +208,16 @@ export function resolveSpace(spec: SpaceSpec, name = spec.name ?? 'space', resol
       classifierIn,
       classes: spec.classes,
     },
-  };
+  });
+}
+
+/** Resolved spaces are shared (presets are cached): freeze them so no caller can alter another's. */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 /** The same space at another input resolution (every size recomputed). */
@@ -216,7 +232,8 @@ export function atResolution(space: SearchSpace, resolution: number): SearchSpac
  */
 export function layerAt(space: SearchSpace, stage: number, layer: number): ResolvedLayer {
   const s = space.stages[stage];
-  if (!s) throw new SpaceError(`stage ${stage} does not exist (the space has ${space.stages.length} searchable stages)`);
+  if (!s)
+    throw new SpaceError(`stage ${stage} does not exist (the space has ${space.stages.length} searchable stages)`);
   if (!Number.isInteger(layer) || layer < 0) throw new SpaceError(`stage ${stage}: bad layer index ${layer}`);
   if (layer < s.layers) return s.layerInfo[layer];
   const cands = s.skip ? [...s.ops.map(parseOp), SKIP] : s.ops.map(parseOp);

@@ -20,6 +20,9 @@
  */
 import { z } from 'zod';
 import { SpaceError } from './errors.ts';
+import { formatPath, validateWith } from '../util/validate.ts';
+
+export { formatPath };
 import { parseOp } from './ops.ts';
 
 const positiveInt = z.number().int().min(1);
@@ -136,27 +139,6 @@ export const spaceSchema = z
 export type SpaceSpec = z.output<typeof spaceSchema>;
 export type StageSpec = SpaceSpec['stages'][number];
 
-/** `['stages', 2, 'chanels']` -> `stages[2].chanels` */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-/** Validate raw (already YAML/JSON-decoded) space data; throws a SpaceError listing every problem. */
 export function parseSpaceSpec(raw: unknown, source = 'space'): SpaceSpec {
-  const result = spaceSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems: string[] = [];
-  for (const issue of result.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push(`${formatPath([...issue.path, key])}: unknown key`);
-    } else {
-      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
-    }
-  }
-  throw new SpaceError(`${source}: ${problems.join('; ')}`);
+  return validateWith(spaceSchema, raw, source, (m) => new SpaceError(m));
 }

@@ -5,14 +5,11 @@ import { fileURLToPath } from 'node:url';
 
 type KernelArg = Float32Array | Int32Array | Uint8Array | number | boolean;
 
-/** The addon's functions. Each kernel file in native/src registers its own names. */
-export interface NativeKernels {
-  setThreads(n: number): void;
-  getThreads(): number;
-  simdLevel(): 'avx512' | 'avx2' | 'scalar';
-  noop(): void;
-  [kernel: string]: (...args: KernelArg[]) => unknown;
-}
+/**
+ * The addon's functions by name. Each kernel file in native/src registers its own; argument and
+ * size checks happen on the C++ side, so a wrong call throws rather than reading garbage.
+ */
+export type NativeKernels = Record<string, (...args: KernelArg[]) => unknown>;
 
 const addonPath = fileURLToPath(new URL('../../build/Release/cream_native.node', import.meta.url));
 
@@ -36,5 +33,10 @@ export function setThreads(n: number): void {
 }
 
 export function getThreads(): number {
-  return native.getThreads();
+  return native.getThreads() as number;
+}
+
+/** The widest SIMD level the CPU offers, which the hand-written kernels dispatch to. */
+export function simdLevel(): 'avx512' | 'avx2' | 'scalar' {
+  return native.simdLevel() as 'avx512' | 'avx2' | 'scalar';
 }

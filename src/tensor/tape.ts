@@ -72,11 +72,19 @@ function accumulate(acc: Tensor, g: Tensor): Tensor {
   return acc;
 }
 
+export interface BackwardOptions {
+  /**
+   * Keep the recorded graph so another backward can run through it (the meta update takes the
+   * gradients of two losses of one forward). By default each node is dropped once used.
+   */
+  retainGraph?: boolean;
+}
+
 /**
  * Back-propagates from `root` (a scalar unless `gradRoot` is given). Gradients of leaves that
  * require grad accumulate into `leaf.grad`; those tensors are kept outside any scope.
  */
-export function backward(root: Tensor, gradRoot?: Tensor): void {
+export function backward(root: Tensor, gradRoot?: Tensor, opts: BackwardOptions = {}): void {
   if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (nothing was recorded)');
   if (!gradRoot && root.size !== 1) {
     throw new Error(`backward: root has shape ${shapeString(root.shape)}; pass its gradient or reduce it to a scalar`);
@@ -131,8 +139,8 @@ export function backward(root: Tensor, gradRoot?: Tensor): void {
       const prev = grads.get(input);
       grads.set(input, prev ? accumulate(prev, ig) : ig);
     });
-    // The graph is single-use: dropping the node frees the closures' references.
-    t.node = null;
+    // Dropping the node frees the closures' references.
+    if (!opts.retainGraph) t.node = null;
   }
 }
 

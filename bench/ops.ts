@@ -1,0 +1,549 @@
+// Per-op benchmark: forward and forward+backward GFLOP/s of the engine's ops at the search space's
+// shapes (batch 128), next to PyTorch measured in the same run by bench/torch_reference.py.
+//
+//   node --import tsx bench/ops.ts --json [--runs 10] [--warmup 3] [--only pointwise] [--no-torch]
+//
+// One JSON object per line: {op, kind, shape, fwdGflops, fwdBwdGflops, torchFwdBwdGflops, ratio, ...}
+// (ratio = ours / PyTorch for forward+backward), then {"op":"overhead", ...} with the per-call cost.
+// Convs and linear count 2 FLOPs per multiply-add; forward+backward is 3x forward (2x where the
+// input needs no gradient). BN and activations are memory-bound, so their FLOPs are nominal
+// per-element counts (BN 4 forward / 10 forward+backward, activations 1 / 3): compare the ratio or the
+// times (fwdMs, fwdBwdMs) there. Ops that do not exist yet in src/tensor are skipped with a note.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tensor from '../src/tensor/index.ts';
+import { backward, getThreads, native, noGrad, setThreads, Tensor, tidy } from '../src/tensor/index.ts';
+
+type OpFn = (...args: unknown[]) => Tensor;
+/** Looks an op up by name, so cases for ops other engineers have not landed yet are skipped, not type errors. */
+function op(name: string): OpFn | undefined {
+  const f = (tensor as unknown as Record<string, unknown>)[name];
+  return typeof f === 'function' ? (f as OpFn) : undefined;
+}
+
+export type OpKind = 'pointwise' | 'dense' | 'depthwise' | 'linear' | 'bn' | 'activation' | 'block';
+
+/** A benchmark case: what bench/torch_reference.py needs to build the same op, plus FLOP counts. */
+export interface OpCaseSpec {
+  op: string;
+  kind: OpKind;
+  /** Input shape (NHWC, or [N, in] for linear). */
+  shape: number[];
+  cout?: number;
+  k?: number;
+  stride?: number;
+  padding?: number;
+  groups?: number;
+  bias?: boolean;
+  /** Whether the input needs a gradient (false for a stem conv on images). */
+  xGrad: boolean;
+  /** BN / block activation, or the activation op itself. */
+  act?: string;
+  expand?: number;
+  fwdFlops: number;
+  fwdBwdFlops: number;
+}
+
+interface OpCase extends OpCaseSpec {
+  /** Names of the engine ops the case needs. */
+  needs: string[];
+  /** Creates inputs and parameters; returns the forward closure. */
+  setup: () => { forward: () => Tensor; params: Tensor[]; x: Tensor };
+}
+
+function rand(shape: number[], scale = 1): Tensor {
+  const t = Tensor.empty(shape);
+  const d = t.f32;
+  let s = 12345;
+  for (let i = 0; i < d.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    d[i] = ((s >>> 8) / 16777216 - 0.5) * 2 * scale;
+  }
+  return t;
+}
+
+function param(shape: number[], scale = 0.1): Tensor {
+  return rand(shape, scale).asParameter();
+}
+
+function input(shape: number[], grad: boolean): Tensor {
+  const x = tensor.keep(rand(shape));
+  x.requiresGrad = grad;
+  return x;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const outSize = (h: number, k: number, s: number, p: number) => Math.floor((h + 2 * p - k) / s) + 1;
+
+function convCase(
+  kind: 'pointwise' | 'dense',
+  shape: number[],
+  cout: number,
+  k = 1,
+  stride = 1,
+  padding = 0,
+  groups = 1,
+  xGrad = true,
+): OpCase {
+  const [n, h, w, cin] = shape;
+  const ho = outSize(h, k, stride, padding);
+  const wo = outSize(w, k, stride, padding);
+  const fwd = 2 * n * ho * wo * k * k * (cin / groups) * cout;
+  const name =
+    kind === 'pointwise'
+      ? 'conv1x1'
+      : `conv${k}x${k}${stride > 1 ? `s${stride}` : ''}${groups > 1 ? `g${groups}` : ''}`;
+  return {
+    op: name,
+    kind,
+    shape,
+    cout,
+    k,
+    stride,
+    padding,
+    groups,
+    bias: false,
+    xGrad,
+    fwdFlops: fwd,
+    fwdBwdFlops: fwd * (xGrad ? 3 : 2),
+    needs: ['conv2d'],
+    setup: () => {
+      const x = input(shape, xGrad);
+      const wt = param([k, k, cin / groups, cout]);
+      return { x, params: [wt], forward: () => tensor.conv2d(x, wt, { stride, padding, groups }) };
+    },
+  };
+}
+
+function depthwiseCase(shape: number[], k: number, stride: number): OpCase {
+  const [n, h, w, c] = shape;
+  const padding = k >> 1;
+  const fwd = 2 * n * outSize(h, k, stride, padding) * outSize(w, k, stride, padding) * c * k * k;
+  return {
+    op: `dw${k}x${k}${stride > 1 ? `s${stride}` : ''}`,
+    kind: 'depthwise',
+    shape,
+    cout: c,
+    k,
+    stride,
+    padding,
+    groups: c,
+    bias: false,
+    xGrad: true,
+    fwdFlops: fwd,
+    fwdBwdFlops: 3 * fwd,
+    needs: ['depthwiseConv2d'],
+    setup: () => {
+      const x = input(shape, true);
+      const wt = param([k, k, c]);
+      return { x, params: [wt], forward: () => op('depthwiseConv2d')!(x, wt, { stride, padding }) };
+    },
+  };
+}
+
+function linearCase(n: number, fin: number, fout: number): OpCase {
+  const fwd = 2 * n * fin * fout;
+  return {
+    op: 'linear',
+    kind: 'linear',
+    shape: [n, fin],
+    cout: fout,
+    bias: true,
+    xGrad: true,
+    fwdFlops: fwd,
+    fwdBwdFlops: 3 * fwd,
+    needs: ['linear'],
+    setup: () => {
+      const x = input([n, fin], true);
+      const w = param([fin, fout]);
+      const b = param([fout]);
+      return { x, params: [w, b], forward: () => tensor.linear(x, w, b) };
+    },
+  };
+}
+
+function batchNormArgs(c: number): Tensor[] {
+  return [
+    Tensor.full([c], 1).asParameter(),
+    Tensor.zeros([c]).asParameter(),
+    tensor.keep(Tensor.zeros([c])),
+    tensor.keep(Tensor.full([c], 1)),
+  ];
+}
+
+function bnCase(shape: number[], act: string): OpCase {
+  const elems = size(shape);
+  return {
+    op: act === 'none' ? 'batchnorm' : `batchnorm+${act}`,
+    kind: 'bn',
+    shape,
+    act,
+    xGrad: true,
+    fwdFlops: 4 * elems,
+    fwdBwdFlops: 10 * elems,
+    needs: ['batchNorm'],
+    setup: () => {
+      const x = input(shape, true);
+      const [g, b, rm, rv] = batchNormArgs(shape[3]);
+      const opts = { training: true, momentum: 0.1, eps: 1e-5, act };
+      return { x, params: [g, b], forward: () => op('batchNorm')!(x, g, b, rm, rv, opts) };
+    },
+  };
+}
+
+function activationCase(name: string, shape: number[]): OpCase {
+  const elems = size(shape);
+  return {
+    op: name,
+    kind: 'activation',
+    shape,
+    act: name,
+    xGrad: true,
+    fwdFlops: elems,
+    fwdBwdFlops: 3 * elems,
+    needs: [name],
+    setup: () => {
+      const x = input(shape, true);
+      return { x, params: [], forward: () => op(name)!(x) };
+    },
+  };
+}
+
+/** MBConv without SE: 1x1 expand, BN+ReLU6, depthwise kxk, BN+ReLU6, 1x1 project, BN. FLOPs: the convs. */
+function blockCase(shape: number[], expand: number, k: number): OpCase {
+  const [n, h, w, c] = shape;
+  const mid = c * expand;
+  const pixels = n * h * w;
+  const fwd = 2 * pixels * c * mid * 2 + 2 * pixels * mid * k * k;
+  return {
+    op: `mbconv_e${expand}_k${k}`,
+    kind: 'block',
+    shape,
+    cout: c,
+    k,
+    expand,
+    act: 'relu6',
+    xGrad: true,
+    fwdFlops: fwd,
+    fwdBwdFlops: 3 * fwd,
+    needs: ['conv2d', 'depthwiseConv2d', 'batchNorm'],
+    setup: () => {
+      const x = input(shape, true);
+      const w1 = param([1, 1, c, mid]);
+      const wd = param([k, k, mid]);
+      const w2 = param([1, 1, mid, c]);
+      const bn1 = batchNormArgs(mid);
+      const bn2 = batchNormArgs(mid);
+      const bn3 = batchNormArgs(c);
+      const bn = (t: Tensor, a: Tensor[], act: string) =>
+        op('batchNorm')!(t, a[0], a[1], a[2], a[3], { training: true, momentum: 0.1, eps: 1e-5, act });
+      return {
+        x,
+        params: [w1, wd, w2, bn1[0], bn1[1], bn2[0], bn2[1], bn3[0], bn3[1]],
+        forward: () => {
+          const e = bn(tensor.conv2d(x, w1), bn1, 'relu6');
+          const d = bn(op('depthwiseConv2d')!(e, wd, { stride: 1, padding: k >> 1 }), bn2, 'relu6');
+          return bn(tensor.conv2d(d, w2), bn3, 'none');
+        },
+      };
+    },
+  };
+}
+
+/** The benchmark table; add a line to benchmark another op or shape. */
+export function opCases(batch = 128): OpCase[] {
+  const b = batch;
+  return [
+    convCase('pointwise', [b, 28, 28, 16], 96),
+    convCase('pointwise', [b, 14, 14, 24], 144),
+    convCase('pointwise', [b, 14, 14, 144], 24),
+    convCase('pointwise', [b, 7, 7, 40], 240),
+    convCase('pointwise', [b, 7, 7, 240], 80),
+    convCase('pointwise', [b, 4, 4, 96], 576),
+    convCase('pointwise', [b, 4, 4, 576], 96),
+    // Stems (images need no gradient) and the +conv space's plain convs.
+    convCase('dense', [b, 28, 28, 1], 16, 3, 1, 1, 1, false),
+    convCase('dense', [b, 32, 32, 3], 16, 3, 2, 1, 1, false),
+    convCase('dense', [b, 14, 14, 24], 24, 3, 1, 1),
+    convCase('dense', [b, 14, 14, 24], 40, 3, 2, 1),
+    convCase('dense', [b, 7, 7, 40], 40, 5, 1, 2),
+    convCase('dense', [b, 7, 7, 80], 80, 3, 1, 1, 2),
+    depthwiseCase([b, 28, 28, 96], 3, 2),
+    depthwiseCase([b, 14, 14, 144], 3, 1),
+    depthwiseCase([b, 14, 14, 144], 5, 1),
+    depthwiseCase([b, 7, 7, 240], 7, 1),
+    depthwiseCase([b, 4, 4, 576], 5, 1),
+    linearCase(b, 576, 24),
+    linearCase(b, 24, 576),
+    linearCase(b, 1280, 10),
+    bnCase([b, 28, 28, 96], 'none'),
+    bnCase([b, 14, 14, 144], 'relu6'),
+    bnCase([b, 7, 7, 240], 'swish'),
+    activationCase('relu', [b, 14, 14, 144]),
+    activationCase('swish', [b, 14, 14, 144]),
+    activationCase('hardSigmoid', [b, 14, 14, 144]),
+    blockCase([b, 14, 14, 24], 6, 3),
+    blockCase([b, 7, 7, 40], 6, 5),
+  ];
+}
+
+export interface OpBenchRow {
+  op: string;
+  kind: OpKind;
+  shape: number[];
+  fwdGflops: number;
+  fwdBwdGflops: number;
+  torchFwdBwdGflops: number | null;
+  ratio: number | null;
+  torchFwdGflops: number | null;
+  fwdMs: number;
+  fwdBwdMs: number;
+  params: Omit<OpCaseSpec, 'op' | 'kind' | 'shape' | 'fwdFlops' | 'fwdBwdFlops'>;
+}
+
+export interface OverheadRow {
+  op: 'overhead';
+  /** native.noop(): one JS -> C++ -> JS round trip. */
+  noopUs: number;
+  /** native.add on 8-element arrays (argument unwrapping included). */
+  nativeAdd8Us: number;
+  /** add() op on 8-element tensors: allocation, kernel, dispose (inference). */
+  add8Us: number;
+  /** add() recorded on the tape, backward, in a tidy scope. */
+  add8FwdBwdUs: number;
+  torchAdd8Us: number | null;
+}
+
+export interface OpBenchOptions {
+  runs?: number;
+  warmup?: number;
+  batch?: number;
+  /** Only cases whose op or kind contains this string. */
+  only?: string;
+  torch?: boolean;
+  threads?: number;
+  log?: (msg: string) => void;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median wall time of `fn` in milliseconds after `warmup` untimed calls. */
+function timeMs(fn: () => void, runs: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function measureCase(c: OpCase, runs: number, warmup: number): { fwdMs: number; fwdBwdMs: number } {
+  const { forward, params, x } = c.setup();
+  const gy = tensor.keep(noGrad(() => tidy(() => forward().clone())));
+  gy.f32.fill(1e-3);
+  const clearGrads = () => {
+    for (const p of [...params, x]) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  };
+  const fwdMs = timeMs(() => noGrad(() => tidy(() => void forward())), runs, warmup);
+  const fwdBwdMs = timeMs(
+    () => {
+      tidy(() => backward(forward(), gy));
+      clearGrads();
+    },
+    runs,
+    warmup,
+  );
+  for (const t of [...params, x, gy]) t.dispose();
+  return { fwdMs, fwdBwdMs };
+}
+
+function specOf(c: OpCase): OpCaseSpec {
+  const { needs: _n, setup: _s, ...spec } = c;
+  return spec;
+}
+
+function measureOverhead(): Omit<OverheadRow, 'torchAdd8Us' | 'op'> {
+  const perCallUs = (fn: () => void, n: number) => {
+    for (let i = 0; i < n / 10; i++) fn();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    return ((performance.now() - t0) * 1000) / n;
+  };
+  const a = tensor.keep(Tensor.full([8], 1));
+  const b = tensor.keep(Tensor.full([8], 2));
+  const o = new Float32Array(8);
+  const noopUs = perCallUs(() => native.noop(), 1_000_000);
+  const nativeAdd8Us = perCallUs(() => native.add(a.f32, b.f32, o), 500_000);
+  const add8Us = noGrad(() => perCallUs(() => tensor.add(a, b).dispose(), 200_000));
+  const p = Tensor.full([8], 1).asParameter();
+  const g = tensor.keep(Tensor.full([8], 1));
+  const add8FwdBwdUs = perCallUs(() => {
+    tidy(() => backward(tensor.add(p, b), g));
+    p.grad?.dispose();
+    p.grad = null;
+  }, 50_000);
+  for (const t of [a, b, p, g]) t.dispose();
+  return { noopUs, nativeAdd8Us, add8Us, add8FwdBwdUs };
+}
+
+interface TorchResult {
+  fwdGflops: number;
+  fwdBwdGflops: number;
+  layout: string;
+}
+interface TorchOutput {
+  results: (TorchResult | { error: string })[];
+  add8Us: number;
+  torch: string;
+}
+
+/** Runs bench/torch_reference.py on the case list; null (with a note) when python3/torch is missing. */
+function runTorch(
+  specs: OpCaseSpec[],
+  opts: Required<Pick<OpBenchOptions, 'runs' | 'warmup' | 'threads'>>,
+  log: (m: string) => void,
+): TorchOutput | null {
+  const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
+  const python = process.env.PYTHON ?? 'python3';
+  const res = spawnSync(
+    python,
+    [script, '--runs', String(opts.runs), '--warmup', String(opts.warmup), '--threads', String(opts.threads)],
+    {
+      input: JSON.stringify(specs),
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  if (res.error || res.status !== 0) {
+    const why = res.error?.message ?? res.stderr.trim().split('\n').slice(-3).join(' | ');
+    log(`bench ops: PyTorch reference unavailable (${python}: ${why}); torch columns are null`);
+    return null;
+  }
+  return JSON.parse(res.stdout) as TorchOutput;
+}
+
+const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** Measures every case (engine first, then PyTorch in one child process, never both at once). */
+export function runOpsBench(options: OpBenchOptions = {}): { rows: OpBenchRow[]; overhead: OverheadRow } {
+  const runs = options.runs ?? 10;
+  const warmup = options.warmup ?? 3;
+  const threads = options.threads ?? getThreads();
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  setThreads(threads);
+  const cases = opCases(options.batch ?? 128).filter((c) => {
+    if (options.only && !c.op.includes(options.only) && !c.kind.includes(options.only)) return false;
+    const missing = c.needs.filter((n) => !op(n));
+    if (missing.length > 0)
+      log(`bench ops: skipping ${c.op} ${JSON.stringify(c.shape)}: op ${missing.join(', ')} not in src/tensor yet`);
+    return missing.length === 0;
+  });
+
+  const measured = cases.map((c) => ({ c, ...measureCase(c, runs, warmup) }));
+  const overheadOurs = measureOverhead();
+  const specs = cases.map(specOf);
+  const torch = options.torch === false ? null : runTorch(specs, { runs, warmup, threads }, log);
+
+  const rows = measured.map(({ c, fwdMs, fwdBwdMs }, i): OpBenchRow => {
+    const t = torch?.results[i];
+    const tr = t && 'fwdBwdGflops' in t ? t : null;
+    if (t && 'error' in t) log(`bench ops: PyTorch failed on ${c.op} ${JSON.stringify(c.shape)}: ${t.error}`);
+    const fwdBwdGflops = c.fwdBwdFlops / fwdBwdMs / 1e6;
+    const { op: name, kind, shape, fwdFlops: _f, fwdBwdFlops: _fb, ...params } = specOf(c);
+    return {
+      op: name,
+      kind,
+      shape,
+      fwdGflops: round(c.fwdFlops / fwdMs / 1e6),
+      fwdBwdGflops: round(fwdBwdGflops),
+      torchFwdBwdGflops: tr ? round(tr.fwdBwdGflops) : null,
+      ratio: tr ? round(fwdBwdGflops / tr.fwdBwdGflops) : null,
+      torchFwdGflops: tr ? round(tr.fwdGflops) : null,
+      fwdMs: round(fwdMs, 3),
+      fwdBwdMs: round(fwdBwdMs, 3),
+      params,
+    };
+  });
+  const overhead: OverheadRow = {
+    op: 'overhead',
+    noopUs: round(overheadOurs.noopUs, 3),
+    nativeAdd8Us: round(overheadOurs.nativeAdd8Us, 3),
+    add8Us: round(overheadOurs.add8Us, 3),
+    add8FwdBwdUs: round(overheadOurs.add8FwdBwdUs, 3),
+    torchAdd8Us: torch ? round(torch.add8Us, 3) : null,
+  };
+  return { rows, overhead };
+}
+
+function parseArgs(argv: string[]): OpBenchOptions & { json: boolean } {
+  const opts: OpBenchOptions & { json: boolean } = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench ops: ${a} needs a value`);
+      return v;
+    };
+    const int = (v: string, min = 1) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new Error(`bench ops: ${a} must be an integer >= ${min}, got ${v}`);
+      return n;
+    };
+    if (a === '--json') opts.json = true;
+    else if (a === '--runs') opts.runs = int(value());
+    else if (a === '--warmup') opts.warmup = int(value(), 0);
+    else if (a === '--batch') opts.batch = int(value());
+    else if (a === '--threads') opts.threads = int(value());
+    else if (a === '--only') opts.only = value();
+    else if (a === '--no-torch') opts.torch = false;
+    else throw new Error(`bench ops: unknown argument ${a}`);
+  }
+  return opts;
+}
+
+function main(): void {
+  const opts = parseArgs(process.argv.slice(2));
+  const { rows, overhead } = runOpsBench(opts);
+  if (opts.json) {
+    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+    process.stdout.write(`${JSON.stringify(overhead)}\n`);
+    return;
+  }
+  const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+  console.log(
+    'op'.padEnd(16),
+    'kind'.padEnd(11),
+    'shape'.padEnd(18),
+    'fwd'.padStart(7),
+    'fwd+bwd'.padStart(8),
+    'torch'.padStart(7),
+    'ratio'.padStart(6),
+    '  GFLOP/s',
+  );
+  for (const r of rows) {
+    console.log(
+      r.op.padEnd(16),
+      r.kind.padEnd(11),
+      r.shape.join('x').padEnd(18),
+      fmt(r.fwdGflops).padStart(7),
+      fmt(r.fwdBwdGflops).padStart(8),
+      fmt(r.torchFwdBwdGflops).padStart(7),
+      (r.ratio === null ? '-' : r.ratio.toFixed(2)).padStart(6),
+    );
+  }
+  console.log(
+    `overhead: noop ${overhead.noopUs} us, native add(8) ${overhead.nativeAdd8Us} us, add(8) op ${overhead.add8Us} us, add(8) fwd+bwd ${overhead.add8FwdBwdUs} us, torch add(8) ${overhead.torchAdd8Us ?? '-'} us`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,0 +1,152 @@
+"""PyTorch side of bench/ops.ts: builds each case of the JSON list on stdin as the same op in PyTorch
+and measures forward (no_grad) and forward+backward GFLOP/s, median over runs after warm-up, with
+the best of NCHW and channels_last (convs, BN, activations, blocks). FLOP counts come from the case
+list so both engines are scored identically. Prints one JSON object:
+{"torch": version, "threads": n, "add8Us": us, "results": [{"fwdGflops", "fwdBwdGflops", "layout"} | {"error"}]}.
+
+Usage: python3 bench/torch_reference.py [--runs 10] [--warmup 3] [--threads 2] < cases.json
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def median_ms(fn, runs, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+ACTS = {
+    "none": lambda t: t,
+    "relu": F.relu,
+    "relu6": F.relu6,
+    "swish": F.silu,
+    "hardSigmoid": F.hardsigmoid,
+    "sigmoid": torch.sigmoid,
+}
+
+
+def bn_layer(c):
+    return torch.nn.BatchNorm2d(c, momentum=0.1, eps=1e-5).train()
+
+
+def build(case, channels_last):
+    """Returns (module, input) for a case; the module's parameters require grad."""
+    kind = case["kind"]
+    shape = case["shape"]
+    if kind == "linear":
+        n, fin = shape
+        return torch.nn.Linear(fin, case["cout"], bias=case.get("bias", True)), torch.randn(n, fin)
+    n, h, w, c = shape
+    x = torch.randn(n, c, h, w)
+    if kind in ("pointwise", "dense", "depthwise"):
+        k = case["k"]
+        m = torch.nn.Conv2d(
+            c, case["cout"], k, stride=case["stride"], padding=case["padding"], groups=case["groups"], bias=case.get("bias", False)
+        )
+    elif kind == "bn":
+        m = torch.nn.Sequential(bn_layer(c), Act(case["act"]))
+    elif kind == "activation":
+        m = Act(case["act"])
+    elif kind == "block":
+        mid, k = c * case["expand"], case["k"]
+        m = torch.nn.Sequential(
+            torch.nn.Conv2d(c, mid, 1, bias=False),
+            bn_layer(mid),
+            torch.nn.ReLU6(),
+            torch.nn.Conv2d(mid, mid, k, padding=k // 2, groups=mid, bias=False),
+            bn_layer(mid),
+            torch.nn.ReLU6(),
+            torch.nn.Conv2d(mid, c, 1, bias=False),
+            bn_layer(c),
+        )
+    else:
+        raise ValueError(f"unknown kind {kind}")
+    if channels_last:
+        m = m.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    return m, x
+
+
+class Act(torch.nn.Module):
+    def __init__(self, name):
+        super().__init__()
+        self.fn = ACTS[name]
+
+    def forward(self, t):
+        return self.fn(t)
+
+
+def measure(case, channels_last, runs, warmup):
+    m, x = build(case, channels_last)
+    x.requires_grad_(case["xGrad"])
+    params = [p for p in m.parameters()]
+    with torch.no_grad():
+        gy = torch.full_like(m(x), 1e-3)
+
+    def fwd():
+        with torch.no_grad():
+            m(x)
+
+    def fwd_bwd():
+        for p in params:
+            p.grad = None
+        x.grad = None
+        m(x).backward(gy)
+
+    fwd_ms = median_ms(fwd, runs, warmup)
+    fwd_bwd_ms = median_ms(fwd_bwd, runs, warmup)
+    return case["fwdFlops"] / fwd_ms / 1e6, case["fwdBwdFlops"] / fwd_bwd_ms / 1e6
+
+
+def add8_us():
+    a, b = torch.ones(8), torch.ones(8)
+    n = 100_000
+    for _ in range(n // 10):
+        a + b
+    t0 = time.perf_counter()
+    for _ in range(n):
+        a + b
+    return (time.perf_counter() - t0) * 1e6 / n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    cases = json.load(sys.stdin)
+    results = []
+    for case in cases:
+        try:
+            layouts = [False] if case["kind"] == "linear" else [False, True]
+            best = {"fwdGflops": 0.0, "fwdBwdGflops": 0.0, "layout": None}
+            for cl in layouts:
+                fwd, fwd_bwd = measure(case, cl, args.runs, args.warmup)
+                best["fwdGflops"] = max(best["fwdGflops"], fwd)
+                if fwd_bwd > best["fwdBwdGflops"]:
+                    best["fwdBwdGflops"] = fwd_bwd
+                    best["layout"] = "channels_last" if cl else "nchw"
+            results.append(best)
+        except Exception as e:  # one unsupported case must not lose the others
+            results.append({"error": f"{type(e).__name__}: {e}"})
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "add8Us": add8_us(), "results": results}))
+
+
+if __name__ == "__main__":
+    main()

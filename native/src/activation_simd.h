@@ -1,0 +1,110 @@
+// 8-lane float math on GCC vector extensions, shared by the batch-norm and activation kernels.
+// Deliberately no include guard and no includes: a kernel file includes it once per instruction
+// set, inside a namespace and a `#pragma GCC target` region, so the same source compiles to AVX2+FMA
+// (ymm) and to the x86-64 baseline (two xmm halves) and the addon picks one at run time.
+// Channel loops process 8 lanes at a time; a row's last partial block is loaded zero-padded and
+// stored partially, so tails run the same code as the body.
+
+typedef float f8 __attribute__((vector_size(32)));
+typedef int i8 __attribute__((vector_size(32)));
+
+#define CREAM_INLINE inline __attribute__((always_inline))
+// Helpers take vectors by reference: by value, GCC notes an ABI change for 32-byte vectors in the
+// baseline (non-AVX) build, although everything here is inlined; returns warn the same way.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+CREAM_INLINE f8 splat(float v) { return f8{v, v, v, v, v, v, v, v}; }
+CREAM_INLINE f8 load8(const float* p) {
+  f8 v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+CREAM_INLINE void store8(float* p, const f8& v) { __builtin_memcpy(p, &v, sizeof v); }
+// Loads n < 8 floats, zero-filling the other lanes.
+CREAM_INLINE f8 loadN(const float* p, int n) {
+  f8 v = splat(0.f);
+  for (int i = 0; i < n; ++i) v[i] = p[i];
+  return v;
+}
+CREAM_INLINE void storeN(float* p, const f8& v, int n) {
+  for (int i = 0; i < n; ++i) p[i] = v[i];
+}
+CREAM_INLINE f8 loadAny(const float* p, int n) { return n >= 8 ? load8(p) : loadN(p, n); }
+CREAM_INLINE void storeAny(float* p, const f8& v, int n) {
+  if (n >= 8) store8(p, v);
+  else storeN(p, v, n);
+}
+CREAM_INLINE f8 vmax(const f8& a, const f8& b) { return a > b ? a : b; }
+CREAM_INLINE f8 vmin(const f8& a, const f8& b) { return a < b ? a : b; }
+CREAM_INLINE f8 select(const i8& mask, const f8& a, const f8& b) { return mask ? a : b; }
+CREAM_INLINE float hsum(const f8& v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+
+// exp(x), Cephes expf polynomial after range reduction x = n ln2 + r, |r| <= ln2/2; ~1-2 ulp.
+// Inputs are clamped to the finite range (exp(-87.3) is the smallest normal float).
+CREAM_INLINE f8 vexp(const f8& in) {
+  const f8 x = vmin(vmax(in, splat(-87.33654f)), splat(88.72283f));
+  const f8 magic = splat(12582912.f);  // 1.5 * 2^23: adding it rounds to an integer
+  f8 n = (x * splat(1.44269504088896341f) + magic) - magic;
+  f8 r = x - n * splat(0.693359375f);
+  r = r - n * splat(-2.12194440e-4f);
+  f8 p = splat(1.9875691500E-4f);
+  p = p * r + splat(1.3981999507E-3f);
+  p = p * r + splat(8.3334519073E-3f);
+  p = p * r + splat(4.1665795894E-2f);
+  p = p * r + splat(1.6666665459E-1f);
+  p = p * r + splat(5.0000001201E-1f);
+  p = p * (r * r) + r + splat(1.f);
+  // 2^n as a float: n + 127 in the exponent field. n is in [-126, 128]; at 128 (x near the top of
+  // the range) split the scaling in two so it does not overflow the field.
+  i8 ni = __builtin_convertvector(n, i8);
+  i8 big = ni > 127;
+  ni = big ? ni - 1 : ni;
+  f8 scale = (f8)((ni + 127) << 23);
+  p = big ? p * splat(2.f) : p;
+  return p * scale;
+}
+
+CREAM_INLINE f8 vsigmoid(const f8& x) { return splat(1.f) / (splat(1.f) + vexp(-x)); }
+
+// Activation codes, shared with TypeScript (src/tensor/ops/activation.ts).
+enum Act : int { kNone = 0, kRelu = 1, kRelu6 = 2, kSwish = 3, kSigmoid = 4, kHardSigmoid = 5 };
+
+template <int A>
+CREAM_INLINE f8 actForward(const f8& z) {
+  if constexpr (A == kNone) return z;
+  if constexpr (A == kRelu) return vmax(z, splat(0.f));
+  if constexpr (A == kRelu6) return vmin(vmax(z, splat(0.f)), splat(6.f));
+  if constexpr (A == kSwish) return z * vsigmoid(z);
+  if constexpr (A == kSigmoid) return vsigmoid(z);
+  if constexpr (A == kHardSigmoid) return vmin(vmax(z + splat(3.f), splat(0.f)), splat(6.f)) * splat(1.f / 6.f);
+}
+
+// d act(z) / dz times g, from the activation's input z.
+template <int A>
+CREAM_INLINE f8 actGradFromInput(const f8& z, const f8& g) {
+  const f8 zero = splat(0.f);
+  if constexpr (A == kNone) return g;
+  if constexpr (A == kRelu) return select(z > zero, g, zero);
+  if constexpr (A == kRelu6) return select((z > zero) & (z < splat(6.f)), g, zero);
+  if constexpr (A == kSwish) {
+    f8 s = vsigmoid(z);
+    return g * (s * (splat(1.f) + z * (splat(1.f) - s)));
+  }
+  if constexpr (A == kSigmoid) {
+    f8 s = vsigmoid(z);
+    return g * (s * (splat(1.f) - s));
+  }
+  if constexpr (A == kHardSigmoid) return select((z > splat(-3.f)) & (z < splat(3.f)), g * splat(1.f / 6.f), zero);
+}
+
+// The same derivative from the activation's output y, for activations where y determines it
+// (saves keeping the input alive): relu y>0, relu6 0<y<6, sigmoid y(1-y), hard-sigmoid 0<y<1.
+template <int A>
+CREAM_INLINE f8 actGradFromOutput(const f8& y, const f8& g) {
+  const f8 zero = splat(0.f);
+  if constexpr (A == kRelu) return select(y > zero, g, zero);
+  if constexpr (A == kRelu6) return select((y > zero) & (y < splat(6.f)), g, zero);
+  if constexpr (A == kSigmoid) return g * (y * (splat(1.f) - y));
+  if constexpr (A == kHardSigmoid) return select((y > zero) & (y < splat(1.f)), g * splat(1.f / 6.f), zero);
+  return g;
+}

@@ -1,0 +1,218 @@
+// Batch-norm over NHWC (channels innermost), with the following activation fused: two passes over
+// memory forward (statistics, then normalise + activate) and two backward (reductions, then dx),
+// recomputing the activation's input instead of storing it. Hand-written because oneDNN 2.6's NHWC
+// batch-norm backward is ~2.4x slower than its blocked-layout one, and the fusion saves whole passes.
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "reduce_parallel.h"
+#include "registry.h"
+
+namespace cream {
+namespace bn_avx2 {
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "activation_simd.h"
+#include "batchnorm_kernels.inc"
+#pragma GCC pop_options
+}  // namespace bn_avx2
+namespace bn_base {
+#include "activation_simd.h"
+#include "batchnorm_kernels.inc"
+}  // namespace bn_base
+
+namespace {
+
+struct BnKernels {
+  void (*stats)(const float*, int64_t, int64_t, int64_t, const float*, double*, double*, float*, float*);
+  const bn_base::ApplyFn* apply;
+  const bn_base::GradStatsFn* gradStats;
+  const bn_base::GradInputFn* gradInput;
+};
+
+const BnKernels& kernels() {
+  static const BnKernels k = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      return BnKernels{bn_avx2::statsRange, bn_avx2::kApply, bn_avx2::kGradStats, bn_avx2::kGradInput};
+    }
+    return BnKernels{bn_base::statsRange, bn_base::kApply, bn_base::kGradStats, bn_base::kGradInput};
+  }();
+  return k;
+}
+
+int64_t channels(const Napi::CallbackInfo& info, size_t xArg, size_t cArg, const char* op) {
+  const int64_t C = num(info, cArg);
+  const int64_t n = static_cast<int64_t>(len(info, xArg));
+  if (C <= 0 || n % C != 0) {
+    throw KernelError{std::string(op) + ": " + std::to_string(n) + " elements are not rows of " + std::to_string(C) +
+                      " channels"};
+  }
+  return C;
+}
+
+void expectLen(const Napi::CallbackInfo& info, size_t i, size_t want, const char* op, const char* name) {
+  if (len(info, i) != want) {
+    throw KernelError{std::string(op) + ": " + name + " has " + std::to_string(len(info, i)) + " elements, expected " +
+                      std::to_string(want)};
+  }
+}
+
+int activation(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const int64_t a = num(info, i);
+  if (a < 0 || a > 3) throw KernelError{std::string(op) + ": unknown activation code " + std::to_string(a)};
+  return static_cast<int>(a);
+}
+
+// Per-thread double accumulators for two per-channel sums, combined in thread order.
+struct ChannelSums {
+  int threads;
+  int64_t C8;
+  std::vector<double> partial;  // [threads][2][C8]
+  std::vector<float> scratch;   // [threads][2][C8] float run accumulators
+  ChannelSums(int threads, int64_t C) : threads(threads), C8(pad8(C)), partial(threads * 2 * C8, 0.0), scratch(threads * 2 * C8) {}
+  double* a(int t) { return partial.data() + t * 2 * C8; }
+  double* b(int t) { return a(t) + C8; }
+  float* accA(int t) { return scratch.data() + t * 2 * C8; }
+  float* accB(int t) { return accA(t) + C8; }
+  void combine() {
+    for (int t = 1; t < threads; ++t) {
+      for (int64_t c = 0; c < C8; ++c) {
+        a(0)[c] += a(t)[c];
+        b(0)[c] += b(t)[c];
+      }
+    }
+  }
+};
+
+}  // namespace
+
+// bnForward(x, C, gamma, beta, runningMean, runningVar, training, momentum, eps, act, y, saveMean, saveInvstd)
+// Training: batch statistics (biased variance) normalise, running stats are updated in place with
+// the unbiased variance. Inference: running stats normalise. saveMean/saveInvstd receive the
+// statistics used, for the backward pass.
+static Napi::Value BnForward(const Napi::CallbackInfo& info) {
+  const char* op = "bnForward";
+  const float* x = f32(info, 0);
+  const int64_t C = channels(info, 0, 1, op);
+  const float* gamma = f32(info, 2);
+  const float* beta = f32(info, 3);
+  float* runMean = f32(info, 4);
+  float* runVar = f32(info, 5);
+  const bool training = flag(info, 6);
+  const double momentum = dbl(info, 7), eps = dbl(info, 8);
+  const int act = activation(info, 9, op);
+  float* y = f32(info, 10);
+  float* saveMean = f32(info, 11);
+  float* saveInvstd = f32(info, 12);
+  const size_t n = len(info, 0);
+  expectLen(info, 10, n, op, "y");
+  for (size_t i : {2, 3, 4, 5, 11, 12}) expectLen(info, i, C, op, "a per-channel array");
+  const int64_t rows = static_cast<int64_t>(n) / C;
+  const BnKernels& k = kernels();
+  const int threads = rowThreads(static_cast<int64_t>(n));
+
+  std::vector<float> mean(pad8(C), 0.f), s(pad8(C), 0.f);
+  std::vector<float> betaP = padded(beta, C);
+  if (training) {
+    if (rows < 2) throw KernelError{"bnForward: training needs more than one value per channel"};
+    std::vector<float> shift = padded(x, C);  // the first row
+    ChannelSums sums(threads, C);
+    parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int t) {
+      k.stats(x, C, r0, r1, shift.data(), sums.a(t), sums.b(t), sums.accA(t), sums.accB(t));
+    });
+    sums.combine();
+    for (int64_t c = 0; c < C; ++c) {
+      const double m1 = sums.a(0)[c] / rows;
+      const double var = std::max(0.0, sums.b(0)[c] / rows - m1 * m1);
+      const double m = shift[c] + m1;
+      mean[c] = static_cast<float>(m);
+      saveMean[c] = mean[c];
+      saveInvstd[c] = static_cast<float>(1.0 / std::sqrt(var + eps));
+      runMean[c] = static_cast<float>((1 - momentum) * runMean[c] + momentum * m);
+      runVar[c] = static_cast<float>((1 - momentum) * runVar[c] + momentum * var * rows / (rows - 1));
+    }
+  } else {
+    for (int64_t c = 0; c < C; ++c) {
+      mean[c] = saveMean[c] = runMean[c];
+      saveInvstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(runVar[c]) + eps));
+    }
+  }
+  for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * saveInvstd[c];
+  parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int) {
+    k.apply[act](x, y, C, r0, r1, mean.data(), s.data(), betaP.data());
+  });
+  return info.Env().Undefined();
+}
+
+// bnBackward(x, dy, C, gamma, beta, mean, invstd, training, act, dx, dgamma, dbeta)
+// mean/invstd are what bnForward saved. dx, dgamma, dbeta may be empty arrays: not wanted.
+static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
+  const char* op = "bnBackward";
+  const float* x = f32(info, 0);
+  const float* dy = f32(info, 1);
+  const int64_t C = channels(info, 0, 2, op);
+  const float* gamma = f32(info, 3);
+  const float* beta = f32(info, 4);
+  const float* meanIn = f32(info, 5);
+  const float* invstd = f32(info, 6);
+  const bool training = flag(info, 7);
+  const int act = activation(info, 8, op);
+  float* dx = f32(info, 9);
+  float* dgamma = f32(info, 10);
+  float* dbeta = f32(info, 11);
+  const size_t n = len(info, 0);
+  expectLen(info, 1, n, op, "dy");
+  for (size_t i : {3, 4, 5, 6}) expectLen(info, i, C, op, "a per-channel array");
+  const bool wantDx = len(info, 9) != 0, wantGamma = len(info, 10) != 0, wantBeta = len(info, 11) != 0;
+  if (wantDx) expectLen(info, 9, n, op, "dx");
+  if (wantGamma) expectLen(info, 10, C, op, "dgamma");
+  if (wantBeta) expectLen(info, 11, C, op, "dbeta");
+  const int64_t rows = static_cast<int64_t>(n) / C;
+  const BnKernels& k = kernels();
+  const int threads = rowThreads(static_cast<int64_t>(n));
+  const int64_t C8 = pad8(C);
+
+  std::vector<float> mean = padded(meanIn, C), s(C8, 0.f), betaP = padded(beta, C);
+  for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * invstd[c];
+
+  std::vector<double> sdz(C8, 0.0), sdzx(C8, 0.0);
+  if (wantGamma || wantBeta || (wantDx && training)) {
+    ChannelSums sums(threads, C);
+    parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int t) {
+      k.gradStats[act](x, dy, C, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(t), sums.b(t), sums.accA(t),
+                       sums.accB(t));
+    });
+    sums.combine();
+    std::memcpy(sdz.data(), sums.a(0), C8 * sizeof(double));
+    std::memcpy(sdzx.data(), sums.b(0), C8 * sizeof(double));
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    if (wantBeta) dbeta[c] = static_cast<float>(sdz[c]);
+    if (wantGamma) dgamma[c] = static_cast<float>(sdzx[c] * invstd[c]);
+  }
+  if (!wantDx) return info.Env().Undefined();
+
+  // dx = a (dz - mean(dz) - xhat mean(dz xhat)) with a = gamma invstd, xhat = (x - mean) invstd;
+  // in inference the statistics are constants, so dx = a dz.
+  std::vector<float> k1(C8, 0.f), k2(C8, 0.f), k3(C8, 0.f);
+  for (int64_t c = 0; c < C; ++c) {
+    const double a = static_cast<double>(gamma[c]) * invstd[c];
+    k1[c] = static_cast<float>(a);
+    if (training) {
+      k2[c] = static_cast<float>(-a * invstd[c] * invstd[c] * sdzx[c] / rows);
+      k3[c] = static_cast<float>(-a * sdz[c] / rows);
+    }
+  }
+  parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int) {
+    k.gradInput[act](x, dy, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), k1.data(), k2.data(), k3.data());
+  });
+  return info.Env().Undefined();
+}
+
+CREAM_EXPORT("bnForward", BnForward);
+CREAM_EXPORT("bnBackward", BnBackward);
+
+}  // namespace cream

@@ -1,0 +1,53 @@
+// Depthwise 2-D convolution, NHWC activations, weights [KH, KW, C], no bias. Shared between the
+// N-API binding (depthwise.cc, which also holds the portable scalar kernels) and the hand-written
+// AVX2 kernels (depthwise_avx2.cc), which are compiled per function with target attributes and
+// chosen at run time.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace cream::dw {
+
+struct Geometry {
+  int64_t N, H, W, C;   // input [N, H, W, C]
+  int64_t KH, KW;       // kernel [KH, KW, C]
+  int64_t stride;       // same along H and W
+  int64_t padH, padW;   // symmetric zero padding
+  int64_t Ho, Wo;       // output [N, Ho, Wo, C]
+};
+
+// Per-thread scratch buffers (64-byte aligned, grown on demand, never shrunk). Kernels are only
+// called from the JS thread, one at a time, so each kind of scratch can be a single static set:
+// `prepare` runs before the parallel region, each thread then uses `get(omp_get_thread_num())`.
+class Scratch {
+ public:
+  void prepare(int threads, size_t floats);
+  float* get(int thread) const { return buffers_[thread].ptr; }
+
+ private:
+  struct Buffer {
+    float* ptr = nullptr;
+    size_t floats = 0;
+  };
+  std::vector<Buffer> buffers_;
+};
+
+// Portable kernels: any geometry, any CPU.
+void forwardScalar(const Geometry& g, const float* x, const float* w, float* y);
+void backwardInputScalar(const Geometry& g, const float* gy, const float* w, float* gx);
+void backwardWeightScalar(const Geometry& g, const float* x, const float* gy, float* gw);
+
+// AVX2+FMA kernels. `avx2Handles` says whether they cover a geometry (stride 1 or 2, kernel at
+// most 7 wide); the caller also checks that the CPU has AVX2 and FMA.
+bool avx2Handles(const Geometry& g);
+void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y);
+void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float* gx);
+void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, float* gw);
+
+// Rows [0, rows) split into contiguous chunks handed out dynamically: contiguous so that a thread
+// reuses the padded input rows it already holds, dynamic so that a busy core does not hold up
+// the other one.
+int64_t chunkRows(int64_t rows, int threads);
+
+}  // namespace cream::dw

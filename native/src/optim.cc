@@ -1,0 +1,65 @@
+// Fused optimiser updates: one pass over parameter, gradient and state instead of four JS loops.
+#include <cmath>
+
+#include "registry.h"
+
+namespace cream {
+
+static constexpr int64_t kParallelMin = 1 << 15;
+
+// sgdStep(param, grad, momentumBuf, lr, momentum, weightDecay, nesterov, firstStep)
+// PyTorch SGD semantics (dampening 0): d = g + wd p; buf = d on the first step, else m buf + d;
+// update = nesterov ? d + m buf : buf; p -= lr * update.
+static Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  float* p = f32(info, 0);
+  const float* g = f32(info, 1);
+  float* buf = f32(info, 2);
+  const float lr = dbl(info, 3), m = dbl(info, 4), wd = dbl(info, 5);
+  const bool nesterov = flag(info, 6), first = flag(info, 7);
+  const int64_t n = len(info, 0);
+  if (len(info, 1) != static_cast<size_t>(n) || len(info, 2) != static_cast<size_t>(n)) {
+    throw KernelError{"sgdStep: parameter, gradient and momentum buffer lengths differ"};
+  }
+#pragma omp parallel for simd if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = g[i] + wd * p[i];
+    const float b = first ? d : m * buf[i] + d;
+    buf[i] = b;
+    p[i] -= lr * (nesterov ? d + m * b : b);
+  }
+  return info.Env().Undefined();
+}
+
+// rmspropTfStep(param, grad, squareAvg, momentumBuf, lr, alpha, eps, momentum, weightDecay)
+// TensorFlow's RMSprop as timm's RMSpropTF: eps inside the sqrt, lr applied inside the momentum.
+static Napi::Value RmspropTfStep(const Napi::CallbackInfo& info) {
+  float* p = f32(info, 0);
+  const float* g = f32(info, 1);
+  float* sq = f32(info, 2);
+  float* buf = f32(info, 3);
+  const float lr = dbl(info, 4), alpha = dbl(info, 5), eps = dbl(info, 6), m = dbl(info, 7), wd = dbl(info, 8);
+  const int64_t n = len(info, 0);
+  if (len(info, 1) != static_cast<size_t>(n) || len(info, 2) != static_cast<size_t>(n) ||
+      len(info, 3) != static_cast<size_t>(n)) {
+    throw KernelError{"rmspropTfStep: parameter, gradient and state lengths differ"};
+  }
+#pragma omp parallel for simd if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = g[i] + wd * p[i];
+    const float s = sq[i] + (1.0f - alpha) * (d * d - sq[i]);
+    sq[i] = s;
+    const float step = d / std::sqrt(s + eps);
+    if (m > 0) {
+      buf[i] = m * buf[i] + lr * step;
+      p[i] -= buf[i];
+    } else {
+      p[i] -= lr * step;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+CREAM_EXPORT("sgdStep", SgdStep);
+CREAM_EXPORT("rmspropTfStep", RmspropTfStep);
+
+}  // namespace cream

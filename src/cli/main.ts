@@ -1,0 +1,51 @@
+// The `cream` command line. Each command lives in its own file; this one wires them up and turns
+// expected failures (bad input, missing data) into one line on stderr and a non-zero exit code.
+import { Command, CommanderError } from 'commander';
+import { registerBenchCommands } from './bench.ts';
+import { UsageError } from './errors.ts';
+import { registerSearchCommand } from './search.ts';
+import { registerSpaceCommands } from './space.ts';
+
+const KNOWN_ERRORS = new Set([
+  'UsageError',
+  'ConfigError',
+  'SpaceError',
+  'DatasetError',
+  'SplitMismatchError',
+  'DataMismatchError',
+  'SearchError',
+  'CheckpointError',
+  'SafetensorsError',
+  'BoardError',
+]);
+
+export function buildProgram(): Command {
+  const program = new Command('cream')
+    .description('Cream of the Crop: one-shot NAS with prioritized path distillation, on native CPU kernels')
+    .exitOverride();
+  registerSearchCommand(program);
+  registerSpaceCommands(program);
+  registerBenchCommands(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const err = e as Error;
+    if (err instanceof UsageError || KNOWN_ERRORS.has(err.name) || err instanceof RangeError) {
+      process.stderr.write(`cream: ${err.message}\n`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+      return;
+    }
+    process.stderr.write(`cream: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,186 @@
+/**
+ * `cream search`: a Cream search from a preset or config file, with overrides, a run folder,
+ * progress, resume after a kill, and the found architecture printed at the end.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import {
+  ConfigError,
+  loadSearchConfigFile,
+  loadSearchPreset,
+  type SearchConfig,
+  validateSearchConfig,
+  withOverrides,
+} from '../cream/search-config.ts';
+import { writeSearchReport } from '../cream/search-report.ts';
+import { CHECKPOINT_FILE, CreamSearch, type SearchResult } from '../cream/search-trainer.ts';
+import { RunFolder } from '../io/run-folder.ts';
+import { formatArch } from '../space/index.ts';
+import { UsageError } from './errors.ts';
+import { createProgress, type LogMode } from './progress.ts';
+import { parseMacs } from './space.ts';
+
+interface SearchOptions {
+  config?: string;
+  preset?: string;
+  resume?: string;
+  out?: string;
+  epochs?: string;
+  warmupEpochs?: string;
+  minFlops?: string;
+  maxFlops?: string;
+  boardSize?: string;
+  seed?: string;
+  teacher?: string;
+  space?: string;
+  trainImages?: string;
+  batchSize?: string;
+  lr?: string;
+  threads?: string;
+  workers?: string;
+  data?: string;
+  log: LogMode;
+  quiet?: boolean;
+}
+
+function int(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${option}: expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+function num(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v)) throw new UsageError(`${option}: expected a number, got "${text}"`);
+  return v;
+}
+
+/** The config a fresh run uses: preset or file, then command-line overrides. */
+export function resolveSearchConfig(o: SearchOptions): SearchConfig {
+  if (o.config && o.preset) throw new UsageError('give either --config or --preset, not both');
+  const base = o.config ? loadSearchConfigFile(o.config) : o.preset ? loadSearchPreset(o.preset) : validateSearchConfig({});
+  return withOverrides(
+    base,
+    {
+      space: o.space,
+      seed: int(o.seed, '--seed'),
+      threads: int(o.threads, '--threads'),
+      // --data is the IDX folder of the packaged datasets, or the training root of an image folder.
+      [base.data.dataset === 'image-folder' ? 'data.trainRoot' : 'data.dir']: o.data,
+      'data.train': int(o.trainImages, '--train-images'),
+      'data.workers': int(o.workers, '--workers'),
+      'train.epochs': int(o.epochs, '--epochs'),
+      'train.warmupEpochs': int(o.warmupEpochs, '--warmup-epochs'),
+      'train.batchSize': int(o.batchSize, '--batch-size'),
+      'train.lr': num(o.lr, '--lr'),
+      'budget.minFlops': o.minFlops === undefined ? undefined : parseMacs(o.minFlops, '--min-flops'),
+      'budget.maxFlops': o.maxFlops === undefined ? undefined : parseMacs(o.maxFlops, '--max-flops'),
+      'board.size': int(o.boardSize, '--board-size'),
+      'distill.teacher': o.teacher,
+    },
+    'command-line options',
+  );
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+export function summarize(result: SearchResult): string {
+  const b = result.best;
+  return [
+    `architecture: ${formatArch(b.arch)}`,
+    `FLOPs (MACs): ${b.flops.toLocaleString('en-US')}  params: ${b.params.toLocaleString('en-US')}`,
+    `validation accuracy (BN re-calibrated): top-1 ${pct(b.validationAccuracy)}, top-5 ${pct(b.validationTop5)}`,
+    `steps: ${result.steps}, training time: ${result.seconds.toFixed(0)} s`,
+  ].join('\n');
+}
+
+export async function runSearch(o: SearchOptions): Promise<SearchResult> {
+  const mode: LogMode = o.quiet ? 'quiet' : o.log;
+  let config: SearchConfig;
+  let run: RunFolder;
+  if (o.resume) {
+    if (!existsSync(join(o.resume, 'config.resolved.yaml'))) {
+      throw new UsageError(`--resume ${o.resume}: no config.resolved.yaml there (not a search run folder)`);
+    }
+    if (!existsSync(join(o.resume, CHECKPOINT_FILE))) {
+      throw new UsageError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} there (the run stopped before its first checkpoint)`);
+    }
+    run = new RunFolder(o.resume);
+    config = loadSearchConfigFile(run.path('config.resolved.yaml'));
+  } else {
+    config = resolveSearchConfig(o);
+    const out = o.out ?? join('runs', `search-${o.preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    if (existsSync(join(out, CHECKPOINT_FILE))) {
+      throw new UsageError(`--out ${out} already holds a search checkpoint: pass --resume ${out} to continue it, or choose another --out`);
+    }
+    run = new RunFolder(out);
+    run.writeText('config.resolved.yaml', toYaml(config));
+  }
+  const progress = createProgress(mode);
+  progress.log(`run folder: ${run.dir}`);
+  const search = new CreamSearch(config, run);
+  try {
+    if (o.resume) {
+      search.resume();
+      progress.log(`resumed at step ${search.step} of ${search.totalSteps}`);
+    }
+    progress.start('search', search.totalSteps, search.step);
+    await search.train({
+      onStep: (m) =>
+        progress.update(m.step + 1, {
+          loss: m.loss.toFixed(3),
+          board: m.boardSize,
+          best: m.bestAccuracy === null ? '-' : pct(m.bestAccuracy),
+          'img/s': Math.round(m.imagesPerSecond),
+        }),
+    });
+    progress.stop();
+    progress.start('select', search.board.size);
+    const result = search.select({ onSelect: (done) => progress.update(done, {}) });
+    progress.stop();
+    writeSearchReport(run, search, result);
+    if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
+    else console.log(summarize(result));
+    return result;
+  } finally {
+    search.dispose();
+  }
+}
+
+export function registerSearchCommand(program: Command): void {
+  program
+    .command('search')
+    .description('Cream search: train the supernet with prioritized paths and return the best architecture')
+    .option('--config <file>', 'search config (YAML or JSON)')
+    .option('--preset <name>', 'fmnist-quick | fmnist | imagenet')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
+    .option('--out <dir>', 'run folder (default runs/search-<preset>-<time>)')
+    .option('--space <name|file>', 'search space preset or file')
+    .option('--epochs <n>')
+    .option('--warmup-epochs <n>')
+    .option('--min-flops <macs>', 'e.g. 10M')
+    .option('--max-flops <macs>', 'e.g. 30M')
+    .option('--board-size <k>')
+    .option('--teacher <mode>', 'meta | random | largest | top1 | none')
+    .option('--seed <n>')
+    .option('--train-images <n>', 'training images (default: all not held out)')
+    .option('--batch-size <n>')
+    .option('--lr <x>', 'peak learning rate')
+    .option('--threads <n>', 'kernel threads (default: all cores)')
+    .option('--workers <n>', 'data loader worker threads')
+    .option('--data <dir>', 'dataset folder replacing the packaged location')
+    .option('--log <mode>', 'bar | json', 'bar')
+    .option('--quiet', 'no progress output')
+    .action(async (o: SearchOptions) => {
+      if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
+      try {
+        await runSearch(o);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+    });
+}
