@@ -4,12 +4,16 @@
 //   node --import tsx bench/ops.ts --json [--runs 10] [--warmup 3] [--only pointwise] [--no-torch]
 //
 // One JSON object per line: {op, kind, shape, fwdGflops, fwdBwdGflops, torchFwdBwdGflops, ratio, ...}
-// (ratio = ours / PyTorch for forward+backward), then {"op":"overhead", ...} with the per-call cost.
+// (ratio = ours / PyTorch for forward+backward, medians), then {"op":"overhead", ...} with the per-call
+// cost. PyTorch measures each case right after the engine does (a child process on a line protocol),
+// so both see the same machine load.
 // Convs and linear count 2 FLOPs per multiply-add; forward+backward is 3x forward (2x where the
 // input needs no gradient). BN and activations are memory-bound, so their FLOPs are nominal
 // per-element counts (BN 4 forward / 10 forward+backward, activations 1 / 3): compare the ratio or the
 // times (fwdMs, fwdBwdMs) there. Ops that do not exist yet in src/tensor are skipped with a note.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import os from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tensor from '../src/tensor/index.ts';
 import { backward, getThreads, native, noGrad, setThreads, Tensor, tidy } from '../src/tensor/index.ts';
@@ -296,6 +300,9 @@ export interface OpBenchRow {
   torchFwdBwdGflops: number | null;
   ratio: number | null;
   torchFwdGflops: number | null;
+  /** From the fastest run of each side (medians suffer when other processes share the cores). */
+  fwdBwdGflopsBest: number;
+  torchFwdBwdGflopsBest: number | null;
   fwdMs: number;
   fwdBwdMs: number;
   params: Omit<OpCaseSpec, 'op' | 'kind' | 'shape' | 'fwdFlops' | 'fwdBwdFlops'>;
@@ -323,6 +330,8 @@ export interface OpBenchOptions {
   torch?: boolean;
   threads?: number;
   log?: (msg: string) => void;
+  /** Called as each case finishes (to stream output). */
+  onRow?: (row: OpBenchRow) => void;
 }
 
 function median(xs: number[]): number {
@@ -331,8 +340,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median wall time of `fn` in milliseconds after `warmup` untimed calls. */
-function timeMs(fn: () => void, runs: number, warmup: number): number {
+interface Timing {
+  /** Median wall time, ms. */
+  ms: number;
+  /** Fastest run, ms: what the kernels can do when no other process takes a core. */
+  bestMs: number;
+}
+
+/** Wall time of `fn` over `runs` calls after `warmup` untimed calls. */
+function timeMs(fn: () => void, runs: number, warmup: number): Timing {
   for (let i = 0; i < warmup; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -340,10 +356,10 @@ function timeMs(fn: () => void, runs: number, warmup: number): number {
     fn();
     times.push(performance.now() - t0);
   }
-  return median(times);
+  return { ms: median(times), bestMs: Math.min(...times) };
 }
 
-function measureCase(c: OpCase, runs: number, warmup: number): { fwdMs: number; fwdBwdMs: number } {
+function measureCase(c: OpCase, runs: number, warmup: number): { fwd: Timing; fwdBwd: Timing } {
   const { forward, params, x } = c.setup();
   const gy = tensor.keep(noGrad(() => tidy(() => forward().clone())));
   gy.f32.fill(1e-3);
@@ -353,8 +369,8 @@ function measureCase(c: OpCase, runs: number, warmup: number): { fwdMs: number; 
       p.grad = null;
     }
   };
-  const fwdMs = timeMs(() => noGrad(() => tidy(() => void forward())), runs, warmup);
-  const fwdBwdMs = timeMs(
+  const fwd = timeMs(() => noGrad(() => tidy(() => void forward())), runs, warmup);
+  const fwdBwd = timeMs(
     () => {
       tidy(() => backward(forward(), gy));
       clearGrads();
@@ -363,7 +379,7 @@ function measureCase(c: OpCase, runs: number, warmup: number): { fwdMs: number; 
     warmup,
   );
   for (const t of [...params, x, gy]) t.dispose();
-  return { fwdMs, fwdBwdMs };
+  return { fwd, fwdBwd };
 }
 
 function specOf(c: OpCase): OpCaseSpec {
@@ -398,44 +414,96 @@ function measureOverhead(): Omit<OverheadRow, 'torchAdd8Us' | 'op'> {
 interface TorchResult {
   fwdGflops: number;
   fwdBwdGflops: number;
+  fwdBwdGflopsBest: number;
   layout: string;
 }
-interface TorchOutput {
-  results: (TorchResult | { error: string })[];
-  add8Us: number;
-  torch: string;
-}
 
-/** Runs bench/torch_reference.py on the case list; null (with a note) when python3/torch is missing. */
-function runTorch(
-  specs: OpCaseSpec[],
-  opts: Required<Pick<OpBenchOptions, 'runs' | 'warmup' | 'threads'>>,
-  log: (m: string) => void,
-): TorchOutput | null {
-  const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
-  const python = process.env.PYTHON ?? 'python3';
-  const res = spawnSync(
-    python,
-    [script, '--runs', String(opts.runs), '--warmup', String(opts.warmup), '--threads', String(opts.threads)],
-    {
-      input: JSON.stringify(specs),
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
-  if (res.error || res.status !== 0) {
-    const why = res.error?.message ?? res.stderr.trim().split('\n').slice(-3).join(' | ');
-    log(`bench ops: PyTorch reference unavailable (${python}: ${why}); torch columns are null`);
+/**
+ * bench/torch_reference.py in its line-protocol mode: one case in, one result out. Each case is
+ * measured in PyTorch right after the engine, so both see the same machine load; the child waits
+ * on stdin (idle) while the engine runs.
+ */
+class TorchReference {
+  private pending: ((line: string | null) => void)[] = [];
+  private buffered: (string | null)[] = [];
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (l) => this.deliver(l));
+    lines.on('close', () => this.deliver(null));
+  }
+
+  private deliver(line: string | null): void {
+    const waiter = this.pending.shift();
+    if (waiter) waiter(line);
+    else this.buffered.push(line);
+  }
+
+  private next(): Promise<string | null> {
+    if (this.buffered.length > 0) return Promise.resolve(this.buffered.shift() ?? null);
+    return new Promise((resolve) => this.pending.push(resolve));
+  }
+
+  private async request(message: unknown): Promise<unknown> {
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    const line = await this.next();
+    if (line === null) throw new Error('PyTorch reference exited');
+    return JSON.parse(line);
+  }
+
+  /** Starts the child; null (with the reason logged) when python3 or torch is not available. */
+  static async start(
+    opts: { runs: number; warmup: number; threads: number },
+    log: (m: string) => void,
+  ): Promise<TorchReference | null> {
+    const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
+    const python = process.env.PYTHON ?? 'python3';
+    const args = [
+      '--serve',
+      '--runs',
+      String(opts.runs),
+      '--warmup',
+      String(opts.warmup),
+      '--threads',
+      String(opts.threads),
+    ];
+    const child = spawn(python, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const spawnError = new Promise<string>((resolve) => child.on('error', (e) => resolve(e.message)));
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    const ref = new TorchReference(child);
+    const first = await Promise.race([ref.next(), spawnError.then(() => null)]);
+    if (first?.includes('"ready"')) return ref;
+    child.kill();
+    // Let stderr drain (a Python traceback) before reporting.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    const why = (await Promise.race([spawnError, Promise.resolve('')])) || stderr.trim().split('\n').slice(-1)[0];
+    log(`bench ops: PyTorch reference unavailable (${python}: ${why || 'no output'}); torch columns are null`);
     return null;
   }
-  return JSON.parse(res.stdout) as TorchOutput;
+
+  async measure(spec: OpCaseSpec): Promise<TorchResult | { error: string }> {
+    return (await this.request(spec)) as TorchResult | { error: string };
+  }
+
+  async add8Us(): Promise<number> {
+    return ((await this.request('add8')) as { add8Us: number }).add8Us;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
 }
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 
-/** Measures every case (engine first, then PyTorch in one child process, never both at once). */
-export function runOpsBench(options: OpBenchOptions = {}): { rows: OpBenchRow[]; overhead: OverheadRow } {
+/** Measures every case in the engine, then in PyTorch (never both at once), case by case. */
+export async function runOpsBench(
+  options: OpBenchOptions = {},
+): Promise<{ rows: OpBenchRow[]; overhead: OverheadRow }> {
   const runs = options.runs ?? 10;
   const warmup = options.warmup ?? 3;
   const threads = options.threads ?? getThreads();
@@ -448,41 +516,52 @@ export function runOpsBench(options: OpBenchOptions = {}): { rows: OpBenchRow[];
       log(`bench ops: skipping ${c.op} ${JSON.stringify(c.shape)}: op ${missing.join(', ')} not in src/tensor yet`);
     return missing.length === 0;
   });
+  const torch = options.torch === false ? null : await TorchReference.start({ runs, warmup, threads }, log);
+  const load = os.loadavg()[0];
+  if (load > 0.5) {
+    log(`bench ops: load average ${load.toFixed(2)} at start: other processes share the cores, medians will suffer`);
+  }
 
-  const measured = cases.map((c) => ({ c, ...measureCase(c, runs, warmup) }));
-  const overheadOurs = measureOverhead();
-  const specs = cases.map(specOf);
-  const torch = options.torch === false ? null : runTorch(specs, { runs, warmup, threads }, log);
-
-  const rows = measured.map(({ c, fwdMs, fwdBwdMs }, i): OpBenchRow => {
-    const t = torch?.results[i];
-    const tr = t && 'fwdBwdGflops' in t ? t : null;
-    if (t && 'error' in t) log(`bench ops: PyTorch failed on ${c.op} ${JSON.stringify(c.shape)}: ${t.error}`);
-    const fwdBwdGflops = c.fwdBwdFlops / fwdBwdMs / 1e6;
-    const { op: name, kind, shape, fwdFlops: _f, fwdBwdFlops: _fb, ...params } = specOf(c);
-    return {
-      op: name,
-      kind,
-      shape,
-      fwdGflops: round(c.fwdFlops / fwdMs / 1e6),
-      fwdBwdGflops: round(fwdBwdGflops),
-      torchFwdBwdGflops: tr ? round(tr.fwdBwdGflops) : null,
-      ratio: tr ? round(fwdBwdGflops / tr.fwdBwdGflops) : null,
-      torchFwdGflops: tr ? round(tr.fwdGflops) : null,
-      fwdMs: round(fwdMs, 3),
-      fwdBwdMs: round(fwdBwdMs, 3),
-      params,
+  const rows: OpBenchRow[] = [];
+  try {
+    for (const c of cases) {
+      const { fwd, fwdBwd } = measureCase(c, runs, warmup);
+      const spec = specOf(c);
+      const t = torch ? await torch.measure(spec) : null;
+      const tr = t && 'fwdBwdGflops' in t ? t : null;
+      if (t && 'error' in t) log(`bench ops: PyTorch failed on ${c.op} ${JSON.stringify(c.shape)}: ${t.error}`);
+      const fwdBwdGflops = c.fwdBwdFlops / fwdBwd.ms / 1e6;
+      const { op: name, kind, shape, fwdFlops: _f, fwdBwdFlops: _fb, ...params } = spec;
+      rows.push({
+        op: name,
+        kind,
+        shape,
+        fwdGflops: round(c.fwdFlops / fwd.ms / 1e6),
+        fwdBwdGflops: round(fwdBwdGflops),
+        torchFwdBwdGflops: tr ? round(tr.fwdBwdGflops) : null,
+        ratio: tr ? round(fwdBwdGflops / tr.fwdBwdGflops) : null,
+        torchFwdGflops: tr ? round(tr.fwdGflops) : null,
+        fwdBwdGflopsBest: round(c.fwdBwdFlops / fwdBwd.bestMs / 1e6),
+        torchFwdBwdGflopsBest: tr ? round(tr.fwdBwdGflopsBest) : null,
+        fwdMs: round(fwd.ms, 3),
+        fwdBwdMs: round(fwdBwd.ms, 3),
+        params,
+      });
+      options.onRow?.(rows[rows.length - 1]);
+    }
+    const ours = measureOverhead();
+    const overhead: OverheadRow = {
+      op: 'overhead',
+      noopUs: round(ours.noopUs, 3),
+      nativeAdd8Us: round(ours.nativeAdd8Us, 3),
+      add8Us: round(ours.add8Us, 3),
+      add8FwdBwdUs: round(ours.add8FwdBwdUs, 3),
+      torchAdd8Us: torch ? round(await torch.add8Us(), 3) : null,
     };
-  });
-  const overhead: OverheadRow = {
-    op: 'overhead',
-    noopUs: round(overheadOurs.noopUs, 3),
-    nativeAdd8Us: round(overheadOurs.nativeAdd8Us, 3),
-    add8Us: round(overheadOurs.add8Us, 3),
-    add8FwdBwdUs: round(overheadOurs.add8FwdBwdUs, 3),
-    torchAdd8Us: torch ? round(torch.add8Us, 3) : null,
-  };
-  return { rows, overhead };
+    return { rows, overhead };
+  } finally {
+    torch?.close();
+  }
 }
 
 function parseArgs(argv: string[]): OpBenchOptions & { json: boolean } {
@@ -511,11 +590,11 @@ function parseArgs(argv: string[]): OpBenchOptions & { json: boolean } {
   return opts;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const { rows, overhead } = runOpsBench(opts);
+  if (opts.json) opts.onRow = (r) => process.stdout.write(`${JSON.stringify(r)}\n`);
+  const { rows, overhead } = await runOpsBench(opts);
   if (opts.json) {
-    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
     process.stdout.write(`${JSON.stringify(overhead)}\n`);
     return;
   }
@@ -528,7 +607,9 @@ function main(): void {
     'fwd+bwd'.padStart(8),
     'torch'.padStart(7),
     'ratio'.padStart(6),
-    '  GFLOP/s',
+    'best'.padStart(7),
+    'torch'.padStart(7),
+    '  GFLOP/s (median; best: fastest run, fwd+bwd)',
   );
   for (const r of rows) {
     console.log(
@@ -539,6 +620,8 @@ function main(): void {
       fmt(r.fwdBwdGflops).padStart(8),
       fmt(r.torchFwdBwdGflops).padStart(7),
       (r.ratio === null ? '-' : r.ratio.toFixed(2)).padStart(6),
+      fmt(r.fwdBwdGflopsBest).padStart(7),
+      fmt(r.torchFwdBwdGflopsBest).padStart(7),
     );
   }
   console.log(
@@ -546,4 +629,4 @@ function main(): void {
   );
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,10 +1,12 @@
 """PyTorch side of bench/ops.ts: builds each case of the JSON list on stdin as the same op in PyTorch
 and measures forward (no_grad) and forward+backward GFLOP/s, median over runs after warm-up, with
-the best of NCHW and channels_last (convs, BN, activations, blocks). FLOP counts come from the case
-list so both engines are scored identically. Prints one JSON object:
-{"torch": version, "threads": n, "add8Us": us, "results": [{"fwdGflops", "fwdBwdGflops", "layout"} | {"error"}]}.
+the best of NCHW and channels_last (convs, BN, activations, blocks); fwdBwdGflopsBest is from the
+fastest single run. FLOP counts come from the case list so both engines are scored identically.
+Prints one JSON object: {"torch": version, "threads": n, "add8Us": us, "results":
+[{"fwdGflops", "fwdBwdGflops", "fwdBwdGflopsBest", "layout"} | {"error"}]}.
 
 Usage: python3 bench/torch_reference.py [--runs 10] [--warmup 3] [--threads 2] < cases.json
+       python3 bench/torch_reference.py --serve ...   (one case per line, one result per line)
 """
 
 import argparse
@@ -17,7 +19,8 @@ import torch
 import torch.nn.functional as F
 
 
-def median_ms(fn, runs, warmup):
+def time_ms(fn, runs, warmup):
+    """(median, fastest) wall time in ms over `runs` calls after `warmup` untimed calls."""
     for _ in range(warmup):
         fn()
     times = []
@@ -25,7 +28,7 @@ def median_ms(fn, runs, warmup):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 ACTS = {
@@ -106,9 +109,9 @@ def measure(case, channels_last, runs, warmup):
         x.grad = None
         m(x).backward(gy)
 
-    fwd_ms = median_ms(fwd, runs, warmup)
-    fwd_bwd_ms = median_ms(fwd_bwd, runs, warmup)
-    return case["fwdFlops"] / fwd_ms / 1e6, case["fwdBwdFlops"] / fwd_bwd_ms / 1e6
+    fwd_ms, _ = time_ms(fwd, runs, warmup)
+    fwd_bwd_ms, fwd_bwd_best = time_ms(fwd_bwd, runs, warmup)
+    return case["fwdFlops"] / fwd_ms / 1e6, case["fwdBwdFlops"] / fwd_bwd_ms / 1e6, case["fwdBwdFlops"] / fwd_bwd_best / 1e6
 
 
 def add8_us():
@@ -122,29 +125,50 @@ def add8_us():
     return (time.perf_counter() - t0) * 1e6 / n
 
 
+def measure_best(case, runs, warmup):
+    """Best layout for one case; an error result instead of an exception (one bad case must not lose the rest)."""
+    try:
+        layouts = [False] if case["kind"] == "linear" else [False, True]
+        best = {"fwdGflops": 0.0, "fwdBwdGflops": 0.0, "fwdBwdGflopsBest": 0.0, "layout": None}
+        for cl in layouts:
+            fwd, fwd_bwd, fwd_bwd_best = measure(case, cl, runs, warmup)
+            best["fwdGflops"] = max(best["fwdGflops"], fwd)
+            best["fwdBwdGflopsBest"] = max(best["fwdBwdGflopsBest"], fwd_bwd_best)
+            if fwd_bwd > best["fwdBwdGflops"]:
+                best["fwdBwdGflops"] = fwd_bwd
+                best["layout"] = "channels_last" if cl else "nchw"
+        return best
+    except Exception as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def serve(args):
+    """Line protocol: one case (JSON) per stdin line -> one result per stdout line; "add8" -> {"add8Us"}.
+    Lets bench/ops.ts measure each case right after its own run, so both see the same machine load."""
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        if line == '"add8"':
+            print(json.dumps({"add8Us": add8_us()}), flush=True)
+        else:
+            print(json.dumps(measure_best(json.loads(line), args.runs, args.warmup)), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--serve", action="store_true", help="one case per line instead of a JSON list")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    cases = json.load(sys.stdin)
-    results = []
-    for case in cases:
-        try:
-            layouts = [False] if case["kind"] == "linear" else [False, True]
-            best = {"fwdGflops": 0.0, "fwdBwdGflops": 0.0, "layout": None}
-            for cl in layouts:
-                fwd, fwd_bwd = measure(case, cl, args.runs, args.warmup)
-                best["fwdGflops"] = max(best["fwdGflops"], fwd)
-                if fwd_bwd > best["fwdBwdGflops"]:
-                    best["fwdBwdGflops"] = fwd_bwd
-                    best["layout"] = "channels_last" if cl else "nchw"
-            results.append(best)
-        except Exception as e:  # one unsupported case must not lose the others
-            results.append({"error": f"{type(e).__name__}: {e}"})
+    if args.serve:
+        serve(args)
+        return
+    results = [measure_best(case, args.runs, args.warmup) for case in json.load(sys.stdin)]
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "add8Us": add8_us(), "results": results}))
 
 

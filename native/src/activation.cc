@@ -1,8 +1,10 @@
 // Standalone activations (forward and backward) and the squeeze-excite channel scaling, vectorised
-// over 8 lanes (AVX2+FMA when the CPU has it) and split across threads for large tensors.
+// over 8 lanes (AVX2+FMA when the CPU has it) and split into chunks across threads for large tensors.
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <immintrin.h>
 
 #include "reduce_parallel.h"
 #include "registry.h"
@@ -11,8 +13,10 @@ namespace cream {
 namespace act_avx2 {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#define CREAM_SIMD_AVX2 1
 #include "activation_simd.h"
 #include "activation_kernels.inc"
+#undef CREAM_SIMD_AVX2
 #pragma GCC pop_options
 }  // namespace act_avx2
 namespace act_base {
@@ -32,8 +36,7 @@ struct ActKernels {
 
 const ActKernels& kernels() {
   static const ActKernels k = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (useAvx2Kernels()) {
       return ActKernels{act_avx2::kForward, act_avx2::kBackwardFromInput, act_avx2::kBackwardFromOutput,
                         act_avx2::scaleRows, act_avx2::channelDot};
     }
@@ -56,11 +59,12 @@ void sameLen(const Napi::CallbackInfo& info, size_t i, size_t j, const char* op)
   }
 }
 
-// Splits a flat range into per-thread blocks aligned to 8 elements.
+// Splits a flat range into chunks aligned to 8 elements.
 template <typename F>
 void parallelFlat(int64_t n, F f) {
   const int64_t blocks = (n + 7) / 8;
-  parallelRows(blocks, rowThreads(n), [&](int64_t b0, int64_t b1, int) { f(b0 * 8, std::min(b1 * 8, n)); });
+  parallelChunks(blocks, chunkCount(blocks, 8),
+                 [&](int64_t b0, int64_t b1, int64_t) { f(b0 * 8, std::min(b1 * 8, n)); });
 }
 
 }  // namespace
@@ -110,7 +114,7 @@ static Napi::Value MulChannel(const Napi::CallbackInfo& info) {
   float* y = f32(info, 5);
   checkSe(info, "mulChannel", N, HW, C, 0, 5, 1);
   const auto fn = kernels().scaleRows;
-  parallelRows(N * HW, rowThreads(N * HW * C), [&](int64_t r0, int64_t r1, int) {
+  parallelChunks(N * HW, chunkCount(N * HW, C), [&](int64_t r0, int64_t r1, int64_t) {
     // Split the row block at image boundaries, where the scale row changes.
     for (int64_t r = r0; r < r1;) {
       const int64_t n = r / HW, end = std::min(r1, (n + 1) * HW);
@@ -129,8 +133,7 @@ static Napi::Value MulChannelGradScale(const Napi::CallbackInfo& info) {
   float* gs = f32(info, 5);
   checkSe(info, "mulChannelGradScale", N, HW, C, 0, 1, 5);
   const auto fn = kernels().channelDot;
-  const int threads = N >= 2 ? rowThreads(N * HW * C) : 1;
-  parallelRows(N, threads, [&](int64_t n0, int64_t n1, int) {
+  parallelChunks(N, chunkCount(N, HW * C), [&](int64_t n0, int64_t n1, int64_t) {
     std::vector<float> acc(pad8(C));
     std::vector<double> total(pad8(C));
     for (int64_t n = n0; n < n1; ++n) fn(g + n * HW * C, x + n * HW * C, C, HW, gs + n * C, acc.data(), total.data());

@@ -3,7 +3,8 @@
 // set, inside a namespace and a `#pragma GCC target` region, so the same source compiles to AVX2+FMA
 // (ymm) and to the x86-64 baseline (two xmm halves) and the addon picks one at run time.
 // Channel loops process 8 lanes at a time; a row's last partial block is loaded zero-padded and
-// stored partially, so tails run the same code as the body.
+// stored partially, so tails run the same code as the body. The includer defines CREAM_SIMD_AVX2
+// for the AVX2 inclusion and includes <immintrin.h> before the namespace.
 
 typedef float f8 __attribute__((vector_size(32)));
 typedef int i8 __attribute__((vector_size(32)));
@@ -34,17 +35,71 @@ CREAM_INLINE void storeAny(float* p, const f8& v, int n) {
   if (n >= 8) store8(p, v);
   else storeN(p, v, n);
 }
-CREAM_INLINE f8 vmax(const f8& a, const f8& b) { return a > b ? a : b; }
-CREAM_INLINE f8 vmin(const f8& a, const f8& b) { return a < b ? a : b; }
-CREAM_INLINE f8 select(const i8& mask, const f8& a, const f8& b) { return mask ? a : b; }
+// Calls f(c, n) for the 8-lane blocks of [0, C): full blocks in a loop of their own (n = 8 is a
+// constant there, so loadAny/storeAny compile to plain vector moves), then the partial tail. f is
+// an always_inline lambda.
+template <typename F>
+CREAM_INLINE void forBlocks(int64_t C, F f) {
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8) f(c, 8);
+  if (c < C) f(c, static_cast<int>(C - c));
+}
+// Comparisons return masks (all-ones or zero lanes, kept as floats) for select/mand. Written with
+// intrinsics: GCC lowers vector `?:` and compares to compare + blend at best, and without SSE4.1
+// (baseline build) to scalar code.
+#ifdef CREAM_SIMD_AVX2
+CREAM_INLINE f8 vmax(const f8& a, const f8& b) { return (f8)_mm256_max_ps((__m256)a, (__m256)b); }
+CREAM_INLINE f8 vmin(const f8& a, const f8& b) { return (f8)_mm256_min_ps((__m256)a, (__m256)b); }
+CREAM_INLINE f8 gt(const f8& a, const f8& b) { return (f8)_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_GT_OQ); }
+CREAM_INLINE f8 lt(const f8& a, const f8& b) { return (f8)_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_LT_OQ); }
+CREAM_INLINE f8 mand(const f8& m1, const f8& m2) { return (f8)_mm256_and_ps((__m256)m1, (__m256)m2); }
+// mask ? a : b per lane
+CREAM_INLINE f8 select(const f8& mask, const f8& a, const f8& b) {
+  return (f8)_mm256_blendv_ps((__m256)b, (__m256)a, (__m256)mask);
+}
+#else
+union Halves {
+  f8 v;
+  __m128 h[2];
+};
+template <typename Op>
+CREAM_INLINE f8 byHalves(const f8& a, const f8& b, Op op) {
+  Halves x{a}, y{b}, r;
+  r.h[0] = op(x.h[0], y.h[0]);
+  r.h[1] = op(x.h[1], y.h[1]);
+  return r.v;
+}
+CREAM_INLINE f8 vmax(const f8& a, const f8& b) {
+  return byHalves(a, b, [](__m128 p, __m128 q) { return _mm_max_ps(p, q); });
+}
+CREAM_INLINE f8 vmin(const f8& a, const f8& b) {
+  return byHalves(a, b, [](__m128 p, __m128 q) { return _mm_min_ps(p, q); });
+}
+CREAM_INLINE f8 gt(const f8& a, const f8& b) {
+  return byHalves(a, b, [](__m128 p, __m128 q) { return _mm_cmpgt_ps(p, q); });
+}
+CREAM_INLINE f8 lt(const f8& a, const f8& b) {
+  return byHalves(a, b, [](__m128 p, __m128 q) { return _mm_cmplt_ps(p, q); });
+}
+CREAM_INLINE f8 mand(const f8& m1, const f8& m2) {
+  return byHalves(m1, m2, [](__m128 p, __m128 q) { return _mm_and_ps(p, q); });
+}
+CREAM_INLINE f8 select(const f8& mask, const f8& a, const f8& b) {
+  Halves m{mask}, x{a}, y{b}, r;
+  for (int i = 0; i < 2; ++i) r.h[i] = _mm_or_ps(_mm_and_ps(m.h[i], x.h[i]), _mm_andnot_ps(m.h[i], y.h[i]));
+  return r.v;
+}
+#endif
 CREAM_INLINE float hsum(const f8& v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
 
 // exp(x), Cephes expf polynomial after range reduction x = n ln2 + r, |r| <= ln2/2; ~1-2 ulp.
-// Inputs are clamped to the finite range (exp(-87.3) is the smallest normal float).
+// Inputs are clamped to [-87.3, 88]: exp(-87.3) is the smallest normal float, and capping at 88
+// (exp = 1.65e38) keeps n <= 127, so 2^n is built directly in the exponent field. Only sigmoid
+// uses it, for which both ends are saturated anyway.
 CREAM_INLINE f8 vexp(const f8& in) {
-  const f8 x = vmin(vmax(in, splat(-87.33654f)), splat(88.72283f));
+  const f8 x = vmin(vmax(in, splat(-87.33654f)), splat(88.f));
   const f8 magic = splat(12582912.f);  // 1.5 * 2^23: adding it rounds to an integer
-  f8 n = (x * splat(1.44269504088896341f) + magic) - magic;
+  const f8 n = (x * splat(1.44269504088896341f) + magic) - magic;
   f8 r = x - n * splat(0.693359375f);
   r = r - n * splat(-2.12194440e-4f);
   f8 p = splat(1.9875691500E-4f);
@@ -54,14 +109,7 @@ CREAM_INLINE f8 vexp(const f8& in) {
   p = p * r + splat(1.6666665459E-1f);
   p = p * r + splat(5.0000001201E-1f);
   p = p * (r * r) + r + splat(1.f);
-  // 2^n as a float: n + 127 in the exponent field. n is in [-126, 128]; at 128 (x near the top of
-  // the range) split the scaling in two so it does not overflow the field.
-  i8 ni = __builtin_convertvector(n, i8);
-  i8 big = ni > 127;
-  ni = big ? ni - 1 : ni;
-  f8 scale = (f8)((ni + 127) << 23);
-  p = big ? p * splat(2.f) : p;
-  return p * scale;
+  return p * (f8)((__builtin_convertvector(n, i8) + 127) << 23);
 }
 
 CREAM_INLINE f8 vsigmoid(const f8& x) { return splat(1.f) / (splat(1.f) + vexp(-x)); }
@@ -84,8 +132,8 @@ template <int A>
 CREAM_INLINE f8 actGradFromInput(const f8& z, const f8& g) {
   const f8 zero = splat(0.f);
   if constexpr (A == kNone) return g;
-  if constexpr (A == kRelu) return select(z > zero, g, zero);
-  if constexpr (A == kRelu6) return select((z > zero) & (z < splat(6.f)), g, zero);
+  if constexpr (A == kRelu) return select(gt(z, zero), g, zero);
+  if constexpr (A == kRelu6) return select(mand(gt(z, zero), lt(z, splat(6.f))), g, zero);
   if constexpr (A == kSwish) {
     f8 s = vsigmoid(z);
     return g * (s * (splat(1.f) + z * (splat(1.f) - s)));
@@ -94,7 +142,9 @@ CREAM_INLINE f8 actGradFromInput(const f8& z, const f8& g) {
     f8 s = vsigmoid(z);
     return g * (s * (splat(1.f) - s));
   }
-  if constexpr (A == kHardSigmoid) return select((z > splat(-3.f)) & (z < splat(3.f)), g * splat(1.f / 6.f), zero);
+  if constexpr (A == kHardSigmoid) {
+    return select(mand(gt(z, splat(-3.f)), lt(z, splat(3.f))), g * splat(1.f / 6.f), zero);
+  }
 }
 
 // The same derivative from the activation's output y, for activations where y determines it
@@ -102,9 +152,9 @@ CREAM_INLINE f8 actGradFromInput(const f8& z, const f8& g) {
 template <int A>
 CREAM_INLINE f8 actGradFromOutput(const f8& y, const f8& g) {
   const f8 zero = splat(0.f);
-  if constexpr (A == kRelu) return select(y > zero, g, zero);
-  if constexpr (A == kRelu6) return select((y > zero) & (y < splat(6.f)), g, zero);
+  if constexpr (A == kRelu) return select(gt(y, zero), g, zero);
+  if constexpr (A == kRelu6) return select(mand(gt(y, zero), lt(y, splat(6.f))), g, zero);
   if constexpr (A == kSigmoid) return g * (y * (splat(1.f) - y));
-  if constexpr (A == kHardSigmoid) return select((y > zero) & (y < splat(1.f)), g * splat(1.f / 6.f), zero);
+  if constexpr (A == kHardSigmoid) return select(mand(gt(y, zero), lt(y, splat(1.f))), g * splat(1.f / 6.f), zero);
   return g;
 }

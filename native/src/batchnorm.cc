@@ -1,11 +1,13 @@
 // Batch-norm over NHWC (channels innermost), with the following activation fused: two passes over
 // memory forward (statistics, then normalise + activate) and two backward (reductions, then dx),
-// recomputing the activation's input instead of storing it. Hand-written because oneDNN 2.6's NHWC
+// recomputing the activation's input from x instead of storing it. Hand-written because oneDNN 2.6's NHWC
 // batch-norm backward is ~2.4x slower than its blocked-layout one, and the fusion saves whole passes.
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <immintrin.h>
 
 #include "reduce_parallel.h"
 #include "registry.h"
@@ -14,8 +16,10 @@ namespace cream {
 namespace bn_avx2 {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#define CREAM_SIMD_AVX2 1
 #include "activation_simd.h"
 #include "batchnorm_kernels.inc"
+#undef CREAM_SIMD_AVX2
 #pragma GCC pop_options
 }  // namespace bn_avx2
 namespace bn_base {
@@ -34,8 +38,7 @@ struct BnKernels {
 
 const BnKernels& kernels() {
   static const BnKernels k = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (useAvx2Kernels()) {
       return BnKernels{bn_avx2::statsRange, bn_avx2::kApply, bn_avx2::kGradStats, bn_avx2::kGradInput};
     }
     return BnKernels{bn_base::statsRange, bn_base::kApply, bn_base::kGradStats, bn_base::kGradInput};
@@ -62,26 +65,29 @@ void expectLen(const Napi::CallbackInfo& info, size_t i, size_t want, const char
 
 int activation(const Napi::CallbackInfo& info, size_t i, const char* op) {
   const int64_t a = num(info, i);
-  if (a < 0 || a > 3) throw KernelError{std::string(op) + ": unknown activation code " + std::to_string(a)};
+  if (a < bn_base::kNone || a > bn_base::kSwish) {
+    throw KernelError{std::string(op) + ": unknown activation code " + std::to_string(a)};
+  }
   return static_cast<int>(a);
 }
 
-// Per-thread double accumulators for two per-channel sums, combined in thread order.
+// Double accumulators for two per-channel sums, one pair per chunk of rows (combined in chunk
+// order), and float run accumulators per thread.
 struct ChannelSums {
-  int threads;
-  int64_t C8;
-  std::vector<double> partial;  // [threads][2][C8]
-  std::vector<float> scratch;   // [threads][2][C8] float run accumulators
-  ChannelSums(int threads, int64_t C) : threads(threads), C8(pad8(C)), partial(threads * 2 * C8, 0.0), scratch(threads * 2 * C8) {}
-  double* a(int t) { return partial.data() + t * 2 * C8; }
-  double* b(int t) { return a(t) + C8; }
-  float* accA(int t) { return scratch.data() + t * 2 * C8; }
-  float* accB(int t) { return accA(t) + C8; }
+  int64_t chunks, C8;
+  std::vector<double> partial;  // [chunks][2][C8]
+  std::vector<float> scratch;   // [threads][2][C8]
+  ChannelSums(int64_t chunks, int64_t C)
+      : chunks(chunks), C8(pad8(C)), partial(chunks * 2 * C8, 0.0), scratch(omp_get_max_threads() * 2 * C8) {}
+  double* a(int64_t chunk) { return partial.data() + chunk * 2 * C8; }
+  double* b(int64_t chunk) { return a(chunk) + C8; }
+  float* accA() { return scratch.data() + omp_get_thread_num() * 2 * C8; }
+  float* accB() { return accA() + C8; }
   void combine() {
-    for (int t = 1; t < threads; ++t) {
+    for (int64_t k = 1; k < chunks; ++k) {
       for (int64_t c = 0; c < C8; ++c) {
-        a(0)[c] += a(t)[c];
-        b(0)[c] += b(t)[c];
+        a(0)[c] += a(k)[c];
+        b(0)[c] += b(k)[c];
       }
     }
   }
@@ -112,16 +118,16 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
   for (size_t i : {2, 3, 4, 5, 11, 12}) expectLen(info, i, C, op, "a per-channel array");
   const int64_t rows = static_cast<int64_t>(n) / C;
   const BnKernels& k = kernels();
-  const int threads = rowThreads(static_cast<int64_t>(n));
+  const int64_t chunks = chunkCount(static_cast<int64_t>(n) / C, C);
 
   std::vector<float> mean(pad8(C), 0.f), s(pad8(C), 0.f);
   std::vector<float> betaP = padded(beta, C);
   if (training) {
     if (rows < 2) throw KernelError{"bnForward: training needs more than one value per channel"};
     std::vector<float> shift = padded(x, C);  // the first row
-    ChannelSums sums(threads, C);
-    parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int t) {
-      k.stats(x, C, r0, r1, shift.data(), sums.a(t), sums.b(t), sums.accA(t), sums.accB(t));
+    ChannelSums sums(chunks, C);
+    parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
+      k.stats(x, C, r0, r1, shift.data(), sums.a(chunk), sums.b(chunk), sums.accA(), sums.accB());
     });
     sums.combine();
     for (int64_t c = 0; c < C; ++c) {
@@ -141,7 +147,7 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
     }
   }
   for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * saveInvstd[c];
-  parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int) {
+  parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t) {
     k.apply[act](x, y, C, r0, r1, mean.data(), s.data(), betaP.data());
   });
   return info.Env().Undefined();
@@ -172,18 +178,23 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   if (wantBeta) expectLen(info, 11, C, op, "dbeta");
   const int64_t rows = static_cast<int64_t>(n) / C;
   const BnKernels& k = kernels();
-  const int threads = rowThreads(static_cast<int64_t>(n));
+  const int64_t chunks = chunkCount(static_cast<int64_t>(n) / C, C);
   const int64_t C8 = pad8(C);
 
   std::vector<float> mean = padded(meanIn, C), s(C8, 0.f), betaP = padded(beta, C);
   for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * invstd[c];
 
   std::vector<double> sdz(C8, 0.0), sdzx(C8, 0.0);
-  if (wantGamma || wantBeta || (wantDx && training)) {
-    ChannelSums sums(threads, C);
-    parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int t) {
-      k.gradStats[act](x, dy, C, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(t), sums.b(t), sums.accA(t),
-                       sums.accB(t));
+  const bool firstPass = wantGamma || wantBeta || (wantDx && training);
+  // Swish: the first pass leaves dz in dx, and the second reads it back as if there were no
+  // activation, instead of recomputing sigmoid (4 more bytes per element each way, but swish's
+  // derivative is the bottleneck of this kernel).
+  const bool keepDz = firstPass && wantDx && act == bn_base::kSwish;
+  if (firstPass) {
+    ChannelSums sums(chunks, C);
+    parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
+      k.gradStats[act](x, dy, C, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(chunk), sums.b(chunk),
+                       sums.accA(), sums.accB(), keepDz ? dx : nullptr);
     });
     sums.combine();
     std::memcpy(sdz.data(), sums.a(0), C8 * sizeof(double));
@@ -206,8 +217,13 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
       k3[c] = static_cast<float>(-a * sdz[c] / rows);
     }
   }
-  parallelRows(rows, threads, [&](int64_t r0, int64_t r1, int) {
-    k.gradInput[act](x, dy, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), k1.data(), k2.data(), k3.data());
+  parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t) {
+    if (keepDz) {
+      k.gradInput[bn_base::kNone](x, dx, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), k1.data(), k2.data(),
+                                  k3.data());
+    } else {
+      k.gradInput[act](x, dy, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), k1.data(), k2.data(), k3.data());
+    }
   });
   return info.Env().Undefined();
 }

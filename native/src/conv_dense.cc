@@ -3,6 +3,8 @@
 // Primitives are created once per shape and parameters and cached. Activations stay in the
 // caller's NHWC buffers; the weights are reordered when oneDNN prefers another (blocked) layout,
 // which costs little since weights are small.
+#include <omp.h>
+
 #include <array>
 #include <map>
 #include <memory>
@@ -23,7 +25,10 @@ struct ConvShape {
   bool bias;
   int64_t ho() const { return (h + 2 * pad - kh) / stride + 1; }
   int64_t wo() const { return (w + 2 * pad - kw) / stride + 1; }
-  std::array<int64_t, 11> key() const { return {n, h, w, cin, cout, kh, kw, stride, pad, groups, bias ? 1 : 0}; }
+  // oneDNN sizes a primitive's scratchpad for the thread count at creation, so that is part of the key.
+  std::array<int64_t, 12> key() const {
+    return {n, h, w, cin, cout, kh, kw, stride, pad, groups, bias ? 1 : 0, omp_get_max_threads()};
+  }
 };
 
 // Reads N, H, W, Cin, Cout, KH, KW, stride, padding, groups, hasBias from info[first...].
@@ -109,7 +114,7 @@ memory::dims padL(const ConvShape& s) { return {s.pad, s.pad}; }
 memory::dims padR(const ConvShape& s) { return {s.pad, s.pad}; }
 
 ConvPrimitives& primitives(const ConvShape& s) {
-  static std::map<std::array<int64_t, 11>, std::unique_ptr<ConvPrimitives>> cache;
+  static std::map<std::array<int64_t, 12>, std::unique_ptr<ConvPrimitives>> cache;
   auto it = cache.find(s.key());
   if (it != cache.end()) return *it->second;
   auto& e = od::engine();

@@ -13,6 +13,10 @@
 
 namespace cream::dw {
 
+Scratch::~Scratch() {
+  for (Buffer& b : buffers_) std::free(b.ptr);
+}
+
 void Scratch::prepare(int threads, size_t floats) {
   if (buffers_.size() < static_cast<size_t>(threads)) buffers_.resize(threads);
   const size_t bytes = ((std::max<size_t>(floats, 16) * sizeof(float)) + 63) / 64 * 64;
@@ -87,11 +91,11 @@ void backwardInputScalar(const Geometry& g, const float* gy, const float* w, flo
   }
 }
 
-static Scratch scalarPartials;
-
 void backwardWeightScalar(const Geometry& g, const float* x, const float* gy, float* gw) {
   const int64_t C = g.C, s = g.stride, taps = g.KH * g.KW * C;
   const int threads = omp_get_max_threads();
+  thread_local Scratch partialsOfCaller;
+  Scratch& scalarPartials = partialsOfCaller;  // the region's threads use the caller's buffers
   scalarPartials.prepare(threads, taps);
 #pragma omp parallel num_threads(threads)
   {
@@ -130,8 +134,7 @@ void backwardWeightScalar(const Geometry& g, const float* x, const float* gy, fl
 
 // ---- binding -----------------------------------------------------------------------------------
 
-enum class Impl { Auto, Scalar };
-static Impl forcedImpl = Impl::Auto;
+static bool forceScalar = false;
 
 static bool cpuHasAvx2() {
   static const bool has = [] {
@@ -141,7 +144,7 @@ static bool cpuHasAvx2() {
   return has;
 }
 
-static bool useAvx2(const Geometry& g) { return forcedImpl == Impl::Auto && cpuHasAvx2() && avx2Handles(g); }
+static bool useAvx2(const Geometry& g) { return !forceScalar && cpuHasAvx2() && avx2Handles(g); }
 
 static std::string dims(const Geometry& g) {
   return "x [" + std::to_string(g.N) + ", " + std::to_string(g.H) + ", " + std::to_string(g.W) + ", " +
@@ -149,11 +152,8 @@ static std::string dims(const Geometry& g) {
          std::to_string(g.stride) + ", padding " + std::to_string(g.padH) + "/" + std::to_string(g.padW);
 }
 
-// Arguments (after the three arrays): N, H, W, C, KH, KW, stride, padH, padW.
-static Geometry geometry(const Napi::CallbackInfo& info, const char* op) {
-  Geometry g{};
-  g.N = num(info, 3), g.H = num(info, 4), g.W = num(info, 5), g.C = num(info, 6);
-  g.KH = num(info, 7), g.KW = num(info, 8), g.stride = num(info, 9), g.padH = num(info, 10), g.padW = num(info, 11);
+// Validates the sizes and fills in the output size.
+static void checkGeometry(Geometry& g, const char* op) {
   if (g.N < 1 || g.H < 1 || g.W < 1 || g.C < 1 || g.KH < 1 || g.KW < 1 || g.stride < 1 || g.padH < 0 || g.padW < 0) {
     throw KernelError{std::string(op) + ": invalid geometry " + dims(g)};
   }
@@ -162,6 +162,14 @@ static Geometry geometry(const Napi::CallbackInfo& info, const char* op) {
   }
   g.Ho = (g.H + 2 * g.padH - g.KH) / g.stride + 1;
   g.Wo = (g.W + 2 * g.padW - g.KW) / g.stride + 1;
+}
+
+// Arguments (after the three arrays): N, H, W, C, KH, KW, stride, padH, padW.
+static Geometry geometry(const Napi::CallbackInfo& info, const char* op) {
+  Geometry g{};
+  g.N = num(info, 3), g.H = num(info, 4), g.W = num(info, 5), g.C = num(info, 6);
+  g.KH = num(info, 7), g.KW = num(info, 8), g.stride = num(info, 9), g.padH = num(info, 10), g.padW = num(info, 11);
+  checkGeometry(g, op);
   return g;
 }
 
@@ -215,23 +223,45 @@ static Napi::Value BackwardWeight(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// depthwiseImpl(force?: 'auto' | 'scalar') -> 'avx2' | 'scalar': the kernel family used for
-// geometries the vector kernels cover. Forcing 'scalar' lets tests check one against the other.
-static Napi::Value ImplSelect(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && !info[0].IsUndefined()) {
-    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "depthwiseImpl: argument 0 must be a string");
-    const std::string want = info[0].As<Napi::String>().Utf8Value();
-    if (want == "auto") forcedImpl = Impl::Auto;
-    else if (want == "scalar") forcedImpl = Impl::Scalar;
-    else throw KernelError{"depthwiseImpl: expected 'auto' or 'scalar', got '" + want + "'"};
+// depthwiseBackward(x, gy, w, gx, gw, N, H, W, C, KH, KW, stride, padH, padW): both gradients,
+// reading gy from memory once (cheaper than the two separate kernels when both are needed).
+static Napi::Value Backward(const Napi::CallbackInfo& info) {
+  const float* x = f32(info, 0);
+  const float* gy = f32(info, 1);
+  const float* w = f32(info, 2);
+  float* gx = f32(info, 3);
+  float* gw = f32(info, 4);
+  Geometry g{};
+  g.N = num(info, 5), g.H = num(info, 6), g.W = num(info, 7), g.C = num(info, 8);
+  g.KH = num(info, 9), g.KW = num(info, 10), g.stride = num(info, 11), g.padH = num(info, 12), g.padW = num(info, 13);
+  checkGeometry(g, "depthwiseBackward");
+  expectLength(info, 0, g.N * g.H * g.W * g.C, "depthwiseBackward", "x", g);
+  expectLength(info, 1, g.N * g.Ho * g.Wo * g.C, "depthwiseBackward", "gy", g);
+  expectLength(info, 2, g.KH * g.KW * g.C, "depthwiseBackward", "w", g);
+  expectLength(info, 3, g.N * g.H * g.W * g.C, "depthwiseBackward", "gx", g);
+  expectLength(info, 4, g.KH * g.KW * g.C, "depthwiseBackward", "gw", g);
+  if (useAvx2(g)) {
+    backwardAvx2(g, x, gy, w, gx, gw);
+  } else {
+    backwardInputScalar(g, gy, w, gx);
+    backwardWeightScalar(g, x, gy, gw);
   }
-  const bool avx2 = forcedImpl == Impl::Auto && cpuHasAvx2();
-  return Napi::String::New(info.Env(), avx2 ? "avx2" : "scalar");
+  return info.Env().Undefined();
+}
+
+// depthwiseForceScalar(force?: boolean) -> 'avx2' | 'scalar': with `true`, the portable scalar
+// kernels run even where the vector kernels would (so tests can check one against the other);
+// `false` restores the automatic choice. Returns the family now used for the geometries the
+// vector kernels cover.
+static Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && !info[0].IsUndefined()) forceScalar = flag(info, 0);
+  return Napi::String::New(info.Env(), !forceScalar && cpuHasAvx2() ? "avx2" : "scalar");
 }
 
 CREAM_EXPORT("depthwiseForward", Forward);
 CREAM_EXPORT("depthwiseBackwardInput", BackwardInput);
 CREAM_EXPORT("depthwiseBackwardWeight", BackwardWeight);
-CREAM_EXPORT("depthwiseImpl", ImplSelect);
+CREAM_EXPORT("depthwiseBackward", Backward);
+CREAM_EXPORT("depthwiseForceScalar", ForceScalar);
 
 }  // namespace cream::dw

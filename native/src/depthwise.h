@@ -17,11 +17,16 @@ struct Geometry {
   int64_t Ho, Wo;       // output [N, Ho, Wo, C]
 };
 
-// Per-thread scratch buffers (64-byte aligned, grown on demand, never shrunk). Kernels are only
-// called from the JS thread, one at a time, so each kind of scratch can be a single static set:
-// `prepare` runs before the parallel region, each thread then uses `get(omp_get_thread_num())`.
+// Scratch buffers for the threads of one parallel region (64-byte aligned, grown on demand, never
+// shrunk). `prepare` runs before the region, each thread then uses `get(omp_get_thread_num())`.
+// Instances are thread_local to the calling thread, so that kernels called from different JS
+// threads (workers) at the same time do not share them.
 class Scratch {
  public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch();
   void prepare(int threads, size_t floats);
   float* get(int thread) const { return buffers_[thread].ptr; }
 
@@ -44,6 +49,8 @@ bool avx2Handles(const Geometry& g);
 void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y);
 void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float* gx);
 void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, float* gw);
+// Both gradients in one pass (reads gy from memory once).
+void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw);
 
 // Rows [0, rows) split into contiguous chunks handed out dynamically: contiguous so that a thread
 // reuses the padded input rows it already holds, dynamic so that a busy core does not hold up

@@ -1,221 +1,74 @@
 // Hand-written AVX2+FMA depthwise convolution: forward, gradient w.r.t. input, gradient w.r.t.
-// weights, for kernels up to 7x7 and strides 1 and 2 (oneDNN 2.6 is slow on 5x5/7x7 backward).
+// weights and both gradients in one pass, for kernels up to 7x7 and strides 1 and 2 (oneDNN 2.6 is
+// slow on 5x5/7x7 backward-weights). The register-blocked micro-kernels are in
+// depthwise_avx2_kernels.h; this file moves the data and splits the work among threads.
 //
-// Layout trick: each input row a thread needs is copied once into a small per-thread ring of
-// zero-padded rows in channel-blocked layout [C/16][W + pads][16]. The borders then need no
-// branches, every load is a fixed offset from one pointer, and the channel tail is zero-filled.
-// Weights are packed the same way, [C/16][KH][KW][16].
+// Layout: each source row a thread needs is copied once into a small per-thread ring of zero-padded
+// rows in channel-blocked layout [C/16][W + pads][16]. The borders then need no branches, every
+// load is a fixed offset from one pointer, and the channel tail is zero-filled. Weights are packed
+// the same way, [C/16][KH][KW][16].
 //
-// Micro-kernels (16 channels = two vectors per pixel):
-//  - `corr`: up to 7 output pixels x 16 channels accumulated in 14 registers over the rows and taps
-//    of a 1-D correlation. The forward pass is a correlation of padded input rows with the weights;
-//    the input gradient, computed directly without atomics, is a correlation of padded gradient rows
-//    with the flipped weights, done separately for each residue class of the input column modulo
-//    the stride (each class sees its own subset of taps).
-//  - `wgradRow`: the weight gradient of one output row, the taps of up to 3 kernel rows held in
-//    registers while the row's output pixels stream by; per-thread partial sums are reduced at
-//    the end.
-// Rows of the output are split into contiguous chunks handed to threads dynamically.
-#include <immintrin.h>
+//  - Forward: per output row, a correlation of the padded input rows with the weights (`corr`:
+//    up to 7 output pixels x 16 channels in 14 accumulators).
+//  - Input gradient, computed directly (a transposed convolution, no atomics): per input row, a
+//    correlation of padded output-gradient rows with the flipped weights, separately for each
+//    residue class of the input column modulo the stride (each class sees its own subset of taps).
+//  - Weight gradient (`wgradRows`): the taps of one kernel row (three for 3-wide kernels) held in
+//    registers while the output pixels of a group of rows stream by, into per-thread partial sums
+//    reduced at the end.
+// Output rows are split into contiguous chunks handed to threads dynamically; the fused backward
+// hands out whole images.
 #include <omp.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
-#include <utility>
 
 #include "depthwise.h"
-
-#define CREAM_AVX2 __attribute__((target("avx2,fma")))
+#include "depthwise_avx2_kernels.h"
 
 namespace cream::dw {
 
 namespace {
 
-constexpr int kLanes = 16;     // channels per block
-constexpr int kMaxTaps = 7;    // widest kernel the vector path handles
-constexpr int kMaxPixels = 7;  // output pixels per register block (2 x 7 accumulators + 2 weights)
+using namespace avx2;
 
-Scratch rings, partials, packed;
-
-// ---- micro-kernels -----------------------------------------------------------------------------
-
-// Hides a pointer's provenance from the optimiser. Consecutive taps read overlapping input, and
-// without this GCC's predictive commoning carries the loaded vectors across loop iterations,
-// which needs more than 16 registers and spills the accumulators.
-inline void opaque(const float*& p) { asm("" : "+r"(p)); }
-
-// A mask selecting the first `lanes` of 8 floats.
-CREAM_AVX2 __m256i laneMask(int lanes) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-// out[j * ostep + c] = sum_r sum_t in[r][(j * IS + t) * 16 + c] * wt[r][t * wstep + c] for j < NP and
-// 8 * V channels; with M the last vector is stored under a mask of its first `lanes` lanes.
-template <int V, bool M, int NP, int IS>
-CREAM_AVX2 void corr(const float* const* in, const float* const* wt, int nrows, int taps, int64_t wstep, float* out,
-                     int64_t ostep, int lanes) {
-  const __m256i mask = laneMask(lanes);
-  __m256 acc[NP][V];
-#pragma GCC unroll 8
-  for (int j = 0; j < NP; ++j)
-#pragma GCC unroll 2
-    for (int v = 0; v < V; ++v) acc[j][v] = _mm256_setzero_ps();
-  for (int r = 0; r < nrows; ++r) {
-    const float* src = in[r];
-    const float* wp = wt[r];
-    for (int t = 0; t < taps; ++t, src += kLanes, wp += wstep) {
-      opaque(src);
-      __m256 wv[V];
-#pragma GCC unroll 2
-      for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(wp + 8 * v);
-#pragma GCC unroll 8
-      for (int j = 0; j < NP; ++j)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; ++v)
-          acc[j][v] = _mm256_fmadd_ps(_mm256_loadu_ps(src + j * IS * kLanes + 8 * v), wv[v], acc[j][v]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int j = 0; j < NP; ++j) {
-    float* o = out + j * ostep;
-    if constexpr (V == 2) {
-      _mm256_storeu_ps(o, acc[j][0]);
-      if constexpr (M) _mm256_maskstore_ps(o + 8, mask, acc[j][1]);
-      else _mm256_storeu_ps(o + 8, acc[j][1]);
-    } else {
-      if constexpr (M) _mm256_maskstore_ps(o, mask, acc[j][0]);
-      else _mm256_storeu_ps(o, acc[j][0]);
-    }
-  }
-}
-
-// dst[r][t * 16 + c] += sum_ow x[r][(ow * IS + t) * 16 + c] * gy[ow * C + c] for R kernel rows, T
-// taps and 8 * V channels; with M the last vector of gy is loaded under a mask of its first `lanes`
-// lanes (zeros beyond).
-template <int V, bool M, int R, int T, int IS>
-CREAM_AVX2 void wgradRow(const float* const* xin, const float* gy, int64_t C, int64_t Wo, float* const* dst,
-                         int lanes) {
-  const __m256i mask = laneMask(lanes);
-  __m256 acc[R][T][V];
-  const float* xr[R];
-#pragma GCC unroll 3
-  for (int r = 0; r < R; ++r) {
-    xr[r] = xin[r];
-#pragma GCC unroll 7
-    for (int t = 0; t < T; ++t)
-#pragma GCC unroll 2
-      for (int v = 0; v < V; ++v) acc[r][t][v] = _mm256_setzero_ps();
-  }
-  for (int64_t ow = 0; ow < Wo; ++ow, gy += C) {
-#pragma GCC unroll 3
-    for (int r = 0; r < R; ++r) opaque(xr[r]);
-    __m256 gv[V];
-    if constexpr (V == 2) {
-      gv[0] = _mm256_loadu_ps(gy);
-      gv[1] = M ? _mm256_maskload_ps(gy + 8, mask) : _mm256_loadu_ps(gy + 8);
-    } else {
-      gv[0] = M ? _mm256_maskload_ps(gy, mask) : _mm256_loadu_ps(gy);
-    }
-#pragma GCC unroll 3
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 7
-      for (int t = 0; t < T; ++t)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; ++v)
-          acc[r][t][v] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[r] + t * kLanes + 8 * v), gv[v], acc[r][t][v]);
-      xr[r] += IS * kLanes;
-    }
-  }
-#pragma GCC unroll 3
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 7
-    for (int t = 0; t < T; ++t)
-#pragma GCC unroll 2
-      for (int v = 0; v < V; ++v) {
-        float* d = dst[r] + t * kLanes + 8 * v;
-        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), acc[r][t][v]));
-      }
-}
-
-// ---- dispatch tables ---------------------------------------------------------------------------
-
-using CorrFn = void (*)(const float* const*, const float* const*, int, int, int64_t, float*, int64_t, int);
-using WgradFn = void (*)(const float* const*, const float*, int64_t, int64_t, float* const*, int);
-
-// Index: ((IS - 1) * 2 + M) * 2 + (V - 1)) * 7 + (NP - 1)
-template <size_t I>
-constexpr CorrFn corrAt() {
-  return &corr<I / 7 % 2 + 1, (I / 14 % 2) != 0, I % 7 + 1, I / 28 + 1>;
-}
-template <size_t... I>
-constexpr std::array<CorrFn, sizeof...(I)> corrTable(std::index_sequence<I...>) {
-  return {corrAt<I>()...};
-}
-const auto kCorr = corrTable(std::make_index_sequence<56>());
-
-CorrFn pickCorr(int V, bool M, int NP, int IS) { return kCorr[(((IS - 1) * 2 + M) * 2 + (V - 1)) * 7 + (NP - 1)]; }
-
-// Index: ((((IS - 1) * 2 + M) * 2 + (V - 1)) * 3 + (R - 1)) * 7 + (T - 1). Several kernel rows at once
-// only for narrow kernels with one vector (accumulators R * T * V must fit in 16 registers).
-template <size_t I>
-constexpr WgradFn wgradAt() {
-  constexpr int T = I % 7 + 1, R = I / 7 % 3 + 1, V = I / 21 % 2 + 1, IS = I / 84 + 1;
-  constexpr bool M = I / 42 % 2 != 0;
-  if constexpr (R == 1 || (V == 1 && T <= 3)) return &wgradRow<V, M, R, T, IS>;
-  else return nullptr;
-}
-template <size_t... I>
-constexpr std::array<WgradFn, sizeof...(I)> wgradTable(std::index_sequence<I...>) {
-  return {wgradAt<I>()...};
-}
-const auto kWgrad = wgradTable(std::make_index_sequence<168>());
-
-WgradFn pickWgrad(int V, bool M, int R, int T, int IS) {
-  return kWgrad[((((IS - 1) * 2 + M) * 2 + (V - 1)) * 3 + (R - 1)) * 7 + (T - 1)];
-}
-
-// How a block of `rem` (1..16) real channels is covered: vectors, whether the last one is masked,
-// and that mask's lane count.
-struct ChannelBlock {
-  int V;
-  bool M;
-  int lanes;
+// The calling thread's buffers; the threads of a parallel region share the caller's through a
+// reference taken before the region.
+struct Workspace {
+  Scratch rings, gradRings, partials, packed;
 };
-ChannelBlock channelBlock(int64_t rem) {
-  if (rem >= 16) return {2, false, 8};
-  if (rem > 8) return {2, true, static_cast<int>(rem - 8)};
-  if (rem == 8) return {1, false, 8};
-  return {1, true, static_cast<int>(rem)};
+Workspace& workspace() {
+  thread_local Workspace ws;
+  return ws;
 }
 
-// Splits n output pixels into the fewest blocks of at most kMaxPixels, sized as evenly as possible
-// (10 -> 5 + 5 rather than 7 + 3: small blocks leave FMA latency exposed).
-struct PixelBlocks {
-  int64_t count, base, extra;  // the first `extra` blocks hold base + 1 pixels
-  int64_t size(int64_t b) const { return base + (b < extra ? 1 : 0); }
-};
-PixelBlocks pixelBlocks(int64_t n) {
-  const int64_t count = (n + kMaxPixels - 1) / kMaxPixels;
-  return {count, n / count, n % count};
+// Requests the cache lines of n floats. The kernels walk rows channel block by channel block, a
+// strided pattern the hardware prefetcher does not anticipate: output rows are fetched before they
+// are written, and the next rows of the output gradient while the current ones are in use.
+inline void prefetchRange(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 3);
 }
 
 // ---- padded row ring ---------------------------------------------------------------------------
 
 // A thread's copies of the source rows it currently needs, zero-padded, channel-blocked:
 // slot layout [nb][width][16], the row's pixel 0 at column `padLeft`. A row with tag k lives in
-// slot k % slots; the rows one output row needs have consecutive tags, so they never collide.
+// slot k % slots; the rows one step needs have consecutive tags, so they never collide. One more
+// slot after the others stays all zero (a row of padding).
 struct Ring {
   float* base;
   int64_t slotFloats, width, padLeft, nb, C, srcWidth;
   int slots;
-  int64_t tags[kMaxTaps];
+  int64_t tags[kMaxSlots];
+  const float* zeroRow() const { return base + slots * slotFloats; }
 };
+
+int64_t ringFloats(int slots, int64_t nb, int64_t width) { return (slots + 1) * nb * width * kLanes; }
 
 Ring makeRing(float* base, int slots, int64_t nb, int64_t width, int64_t padLeft, int64_t C, int64_t srcWidth) {
   Ring r{base, nb * width * kLanes, width, padLeft, nb, C, srcWidth, slots, {}};
-  std::memset(base, 0, sizeof(float) * r.slotFloats * slots);
-  std::fill(r.tags, r.tags + kMaxTaps, int64_t{-1});
+  std::memset(base, 0, sizeof(float) * ringFloats(slots, nb, width));
+  std::fill(r.tags, r.tags + kMaxSlots, int64_t{-1});
   return r;
 }
 
@@ -251,7 +104,7 @@ CREAM_AVX2 const float* ringRow(Ring& ring, int64_t tag, const float* src) {
 }
 
 // [KH][KW][C] -> [nb][KH][KW][16], zero beyond C.
-const float* packWeights(const Geometry& g, const float* w) {
+const float* packWeights(const Geometry& g, const float* w, Scratch& packed) {
   const int64_t nb = (g.C + kLanes - 1) / kLanes, taps = g.KH * g.KW;
   packed.prepare(1, nb * taps * kLanes);
   float* out = packed.get(0);
@@ -264,17 +117,24 @@ const float* packWeights(const Geometry& g, const float* w) {
   return out;
 }
 
-template <typename RowFn>
-void forEachRowChunk(int64_t rows, int threads, RowFn&& rowFn) {
-  const int64_t chunk = chunkRows(rows, threads), chunks = (rows + chunk - 1) / chunk;
+// Contiguous chunks of [0, rows): chunk ck is [ck * size, min(rows, (ck + 1) * size)).
+struct Chunks {
+  int64_t size, count;
+};
+Chunks rowChunks(int64_t rows, int threads) {
+  const int64_t size = chunkRows(rows, threads);
+  return {size, (rows + size - 1) / size};
+}
+
+// Calls chunkFn(ck, begin, end) for each chunk, shared out among the team.
+template <typename ChunkFn>
+void forEachRowChunk(int64_t rows, const Chunks& chunks, ChunkFn&& chunkFn) {
 #pragma omp for schedule(dynamic, 1)
-  for (int64_t ck = 0; ck < chunks; ++ck) {
-    const int64_t end = std::min(rows, (ck + 1) * chunk);
-    for (int64_t row = ck * chunk; row < end; ++row) rowFn(row);
-  }
+  for (int64_t ck = 0; ck < chunks.count; ++ck) chunkFn(ck, ck * chunks.size, std::min(rows, (ck + 1) * chunks.size));
 }
 
 // ---- forward -----------------------------------------------------------------------------------
+
 
 CREAM_AVX2 void forwardRow(const Geometry& g, Ring& ring, const float* x, const float* wpack, float* y, int64_t row) {
   const int64_t n = row / g.Ho, oh = row % g.Ho, C = g.C, s = g.stride;
@@ -292,21 +152,10 @@ CREAM_AVX2 void forwardRow(const Geometry& g, Ring& ring, const float* x, const 
     std::fill(yrow, yrow + g.Wo * C, 0.0f);
     return;
   }
-  const PixelBlocks pb = pixelBlocks(g.Wo);
-  const float* in[kMaxTaps];
   const float* wt[kMaxTaps];
-  for (int64_t cb = 0; cb < ring.nb; ++cb) {
-    const ChannelBlock ch = channelBlock(C - cb * kLanes);
-    for (int r = 0; r < nr; ++r) wt[r] = wpack + (cb * g.KH + khs[r]) * g.KW * kLanes;
-    int64_t j0 = 0;
-    for (int64_t b = 0; b < pb.count; ++b) {
-      const int64_t np = pb.size(b);
-      for (int r = 0; r < nr; ++r) in[r] = rows[r] + (cb * ring.width + j0 * s) * kLanes;
-      pickCorr(ch.V, ch.M, static_cast<int>(np), static_cast<int>(s))(in, wt, nr, static_cast<int>(g.KW), kLanes,
-                                                                        yrow + j0 * C + cb * kLanes, C, ch.lanes);
-      j0 += np;
-    }
-  }
+  for (int r = 0; r < nr; ++r) wt[r] = wpack + khs[r] * g.KW * kLanes;
+  prefetchRange(yrow, g.Wo * C);
+  corrRow(rows, wt, nr, g.KW, kLanes, s, yrow, C, g.Wo, C, ring.width * kLanes, g.KH * g.KW * kLanes);
 }
 
 // ---- gradient w.r.t. input ---------------------------------------------------------------------
@@ -340,68 +189,77 @@ CREAM_AVX2 void backwardInputRow(const Geometry& g, Ring& ring, const float* gy,
       for (int64_t j = 0; j < cc.J; ++j) std::fill_n(gxrow + (r + s * j) * C, C, 0.0f);
       continue;
     }
-    const PixelBlocks pb = pixelBlocks(cc.J);
     // Tap t = M - 1 - m reads padded column j + (b - (M - 1)) + padLeft + t: the flipped kernel.
     const int64_t offset = cc.b - (cc.M - 1) + ring.padLeft;
-    for (int64_t cb = 0; cb < ring.nb; ++cb) {
-      const ChannelBlock ch = channelBlock(C - cb * kLanes);
-      for (int i = 0; i < nr; ++i) wt[i] = wpack + ((cb * g.KH + khs[i]) * g.KW + cc.kw0 + s * (cc.M - 1)) * kLanes;
-      int64_t j0 = 0;
-      for (int64_t b = 0; b < pb.count; ++b) {
-        const int64_t np = pb.size(b);
-        for (int i = 0; i < nr; ++i) in[i] = rows[i] + (cb * ring.width + offset + j0) * kLanes;
-        pickCorr(ch.V, ch.M, static_cast<int>(np), 1)(in, wt, nr, static_cast<int>(cc.M), -s * kLanes,
-                                                      gxrow + (r + s * j0) * C + cb * kLanes, s * C, ch.lanes);
-        j0 += np;
-      }
+    for (int i = 0; i < nr; ++i) {
+      in[i] = rows[i] + offset * kLanes;
+      wt[i] = wpack + (khs[i] * g.KW + cc.kw0 + s * (cc.M - 1)) * kLanes;
     }
+    if (r == 0) prefetchRange(gxrow, g.W * C);
+    corrRow(in, wt, nr, cc.M, -s * kLanes, 1, gxrow + r * C, s * C, cc.J, C, ring.width * kLanes,
+            g.KH * g.KW * kLanes);
   }
 }
 
 // ---- gradient w.r.t. weights -------------------------------------------------------------------
 
-CREAM_AVX2 void backwardWeightRow(const Geometry& g, Ring& ring, const float* x, const float* gy, float* part,
-                                  int64_t row) {
-  const int64_t n = row / g.Ho, oh = row % g.Ho, C = g.C, s = g.stride;
-  const float* gyrow = gy + row * g.Wo * C;
-  const float* rows[kMaxTaps];
-  int64_t khs[kMaxTaps];
-  int nr = 0;
-  for (int64_t kh = 0; kh < g.KH; ++kh) {
-    const int64_t ih = oh * s - g.padH + kh;
-    if (ih < 0 || ih >= g.H) continue;
-    rows[nr] = ringRow(ring, n * g.H + ih, x + (n * g.H + ih) * g.W * C);
-    khs[nr++] = kh;
-  }
-  const int T = static_cast<int>(g.KW), IS = static_cast<int>(s);
-  const float* xin[3];
-  float* dst[3];
-  for (int64_t cb = 0; cb < ring.nb; ++cb) {
-    const int64_t rem = std::min<int64_t>(C - cb * kLanes, kLanes);
-    const float* xblock = nullptr;
-    if (T <= 3) {
-      // Narrow kernels: 8 channels of up to 3 kernel rows at a time (9 accumulators).
-      for (int64_t half = 0; half < 2 && rem > half * 8; ++half) {
-        const int lanes = static_cast<int>(std::min<int64_t>(rem - half * 8, 8));
-        for (int r0 = 0; r0 < nr; r0 += 3) {
-          const int R = std::min(3, nr - r0);
-          for (int i = 0; i < R; ++i) {
-            xin[i] = rows[r0 + i] + cb * ring.width * kLanes + half * 8;
-            dst[i] = part + (cb * g.KH + khs[r0 + i]) * g.KW * kLanes + half * 8;
-          }
-          pickWgrad(1, lanes < 8, R, T, IS)(xin, gyrow + cb * kLanes + half * 8, C, g.Wo, dst, lanes);
-        }
-      }
-    } else {
-      const ChannelBlock ch = channelBlock(rem);
-      const WgradFn fn = pickWgrad(ch.V, ch.M, 1, T, IS);
-      for (int i = 0; i < nr; ++i) {
-        xblock = rows[i] + cb * ring.width * kLanes;
-        float* d = part + (cb * g.KH + khs[i]) * g.KW * kLanes;
-        fn(&xblock, gyrow + cb * kLanes, C, g.Wo, &d, ch.lanes);
-      }
+// Output rows [row0, row0 + m) of one image: their weight gradient, added to `part`.
+CREAM_AVX2 void backwardWeightRows(const Geometry& g, Ring& ring, const float* x, const float* gy, float* part,
+                                   int64_t row0, int m) {
+  const int64_t n = row0 / g.Ho, oh0 = row0 % g.Ho, C = g.C, s = g.stride, KH = g.KH;
+  // xr[i * KH + kh]: padded input row under kernel row kh for output row i (null: padding).
+  const float* xr[kMaxGroup * kMaxTaps];
+  const float* gyr[kMaxGroup];
+  for (int i = 0; i < m; ++i) {
+    gyr[i] = gy + (row0 + i) * g.Wo * C;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const int64_t ih = (oh0 + i) * s - g.padH + kh;
+      xr[i * KH + kh] = ih < 0 || ih >= g.H ? nullptr : ringRow(ring, n * g.H + ih, x + (n * g.H + ih) * g.W * C);
     }
   }
+  const int T = static_cast<int>(g.KW), IS = static_cast<int>(s);
+  const int64_t full = C / kLanes, rem = C % kLanes, xStep = ring.width * kLanes, dStep = KH * g.KW * kLanes;
+  const BlockSteps steps{xStep, dStep, 0};
+  const float* zero = ring.zeroRow();
+  if (T <= 3) {
+    // Narrow kernels: 3 kernel rows at a time (then the 1 or 2 left) over half blocks of 8 channels
+    // (9 accumulators). Units: 2 per full block, then the tail's half blocks; a partial half is
+    // masked and starts at `tailAt`.
+    const int64_t plain = 2 * full + (rem >= 8 ? 1 : 0), tailLanes = rem % 8;
+    const int64_t tailAt = (plain >> 1) * xStep + (plain & 1) * 8, tailAtW = (plain >> 1) * dStep + (plain & 1) * 8;
+    const float* gyTail[kMaxGroup];
+    for (int i = 0; i < m; ++i) gyTail[i] = gyr[i] + plain * 8;
+    const float* xrTail[kMaxGroup * kMaxTaps];
+    if (tailLanes > 0)
+      for (int k = 0; k < m * KH; ++k) xrTail[k] = xr[k] ? xr[k] + tailAt : nullptr;
+    const int64_t groups3 = KH / 3, left = KH % 3;
+    auto run = [&](int R, int64_t kh0, int64_t ngroups) {
+      pickWgrad(1, false, R, T, IS)(xr, KH, zero, gyr, m, C, g.Wo, part, kh0, ngroups, plain, steps, 8);
+      if (tailLanes > 0) {
+        pickWgrad(1, true, R, T, IS)(xrTail, KH, zero + tailAt, gyTail, m, C, g.Wo, part + tailAtW, kh0, ngroups, 1,
+                                     steps, static_cast<int>(tailLanes));
+      }
+    };
+    if (groups3 > 0) run(3, 0, groups3);
+    if (left > 0) run(static_cast<int>(left), 3 * groups3, 1);
+  } else {
+    if (full > 0) pickWgrad(2, false, 1, T, IS)(xr, KH, zero, gyr, m, C, g.Wo, part, 0, KH, full, steps, 8);
+    if (rem > 0) {
+      const ChannelBlock ch = channelBlock(rem);
+      const float* xrTail[kMaxGroup * kMaxTaps];
+      const float* gyTail[kMaxGroup];
+      for (int k = 0; k < m * KH; ++k) xrTail[k] = xr[k] ? xr[k] + full * xStep : nullptr;
+      for (int i = 0; i < m; ++i) gyTail[i] = gyr[i] + full * kLanes;
+      pickWgrad(ch.V, ch.M, 1, T, IS)(xrTail, KH, zero + full * xStep, gyTail, m, C, g.Wo, part + full * dStep, 0, KH,
+                                      1, steps, ch.lanes);
+    }
+  }
+}
+
+// How many output rows the weight gradient sums in registers at once: enough for about 28 output
+// pixels between flushes to the partial sums.
+int weightGroupRows(const Geometry& g) {
+  return static_cast<int>(std::clamp<int64_t>((28 + g.Wo - 1) / g.Wo, 1, std::min<int64_t>(g.Ho, kMaxGroup)));
 }
 
 }  // namespace
@@ -411,68 +269,168 @@ bool avx2Handles(const Geometry& g) {
 }
 
 void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y) {
+  Workspace& ws = workspace();
+  Scratch& rings = ws.rings;
   const int64_t nb = (g.C + kLanes - 1) / kLanes;
   // Every tap read stays inside the padded width: (Wo - 1) * s + KW <= W + 2 * padW.
   const int64_t width = g.W + 2 * g.padW;
-  const float* wpack = packWeights(g, w);
+  const float* wpack = packWeights(g, w, ws.packed);
   const int threads = omp_get_max_threads();
-  rings.prepare(threads, g.KH * nb * width * kLanes);
+  rings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, width));
 #pragma omp parallel num_threads(threads)
   {
     Ring ring = makeRing(rings.get(omp_get_thread_num()), static_cast<int>(g.KH), nb, width, g.padW, g.C, g.W);
-    forEachRowChunk(g.N * g.Ho, threads, [&](int64_t row) { forwardRow(g, ring, x, wpack, y, row); });
+    forEachRowChunk(g.N * g.Ho, rowChunks(g.N * g.Ho, threads), [&](int64_t, int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) forwardRow(g, ring, x, wpack, y, row);
+    });
   }
 }
 
-void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float* gx) {
-  const int64_t nb = (g.C + kLanes - 1) / kLanes, s = g.stride;
+namespace {
+
+// Where the input gradient reads: one column class per residue modulo the stride, and the
+// padding the gradient rows need so that every tap read is in range.
+struct InputGradPlan {
   ColumnClass classes[2];
-  int64_t padLeft = 0, padRight = 0;
+  int64_t padLeft = 0, width = 0;
+};
+
+InputGradPlan inputGradPlan(const Geometry& g) {
+  InputGradPlan plan;
+  const int64_t s = g.stride;
+  int64_t padRight = 0;
   for (int64_t r = 0; r < s; ++r) {
-    ColumnClass& cc = classes[r];
+    ColumnClass& cc = plan.classes[r];
     cc.kw0 = (r + g.padW) % s;
     cc.M = cc.kw0 < g.KW ? (g.KW - cc.kw0 + s - 1) / s : 0;
     cc.b = (r + g.padW - cc.kw0) / s;
     cc.J = r < g.W ? (g.W - r + s - 1) / s : 0;
     if (cc.M > 0 && cc.J > 0) {
-      padLeft = std::max(padLeft, cc.M - 1 - cc.b);
+      plan.padLeft = std::max(plan.padLeft, cc.M - 1 - cc.b);
       padRight = std::max(padRight, cc.J - 1 + cc.b - (g.Wo - 1));
     }
   }
-  const int64_t width = padLeft + g.Wo + padRight;
-  const float* wpack = packWeights(g, w);
+  plan.width = plan.padLeft + g.Wo + padRight;
+  return plan;
+}
+
+int64_t partialFloats(const Geometry& g) { return (g.C + kLanes - 1) / kLanes * g.KH * g.KW * kLanes; }
+
+// Inside a parallel region, after all `count` partial sums are complete: gw = their sum, in a fixed
+// order. Partials belong to chunks of work, not to threads, so the result does not depend on which
+// thread took which chunk (training runs repeat bit for bit at a given thread count).
+void reducePartials(const Geometry& g, const Scratch& partials, int64_t count, float* gw) {
+  const int64_t taps = g.KH * g.KW;
+#pragma omp for schedule(static)
+  for (int64_t i = 0; i < taps * g.C; ++i) {
+    const int64_t k = i / g.C, c = i % g.C;
+    const int64_t at = ((c / kLanes) * taps + k) * kLanes + c % kLanes;
+    float sum = 0;
+    for (int64_t t = 0; t < count; ++t) sum += partials.get(static_cast<int>(t))[at];
+    gw[i] = sum;
+  }
+}
+
+// Weight-gradient rows of one chunk in groups of up to `group` rows, never across images (their
+// input rows would not be consecutive, so they could collide in the ring).
+void weightGradChunk(const Geometry& g, Ring& ring, const float* x, const float* gy, float* part, int group,
+                     int64_t begin, int64_t end) {
+  for (int64_t row = begin; row < end;) {
+    const int64_t imageEnd = (row / g.Ho + 1) * g.Ho;
+    const int m = static_cast<int>(std::min<int64_t>({group, end - row, imageEnd - row}));
+    prefetchRange(gy + (row + m) * g.Wo * g.C, std::min<int64_t>(group, end - row - m) * g.Wo * g.C);
+    backwardWeightRows(g, ring, x, gy, part, row, m);
+    row += m;
+  }
+}
+
+}  // namespace
+
+void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float* gx) {
+  Workspace& ws = workspace();
+  Scratch& rings = ws.rings;
+  const int64_t nb = (g.C + kLanes - 1) / kLanes;
+  const InputGradPlan plan = inputGradPlan(g);
+  const float* wpack = packWeights(g, w, ws.packed);
   const int threads = omp_get_max_threads();
-  rings.prepare(threads, g.KH * nb * width * kLanes);
+  rings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, plan.width));
 #pragma omp parallel num_threads(threads)
   {
-    Ring ring = makeRing(rings.get(omp_get_thread_num()), static_cast<int>(g.KH), nb, width, padLeft, g.C, g.Wo);
-    forEachRowChunk(g.N * g.H, threads, [&](int64_t row) { backwardInputRow(g, ring, gy, wpack, gx, classes, row); });
+    Ring ring = makeRing(rings.get(omp_get_thread_num()), static_cast<int>(g.KH), nb, plan.width, plan.padLeft, g.C,
+                         g.Wo);
+    forEachRowChunk(g.N * g.H, rowChunks(g.N * g.H, threads), [&](int64_t, int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) backwardInputRow(g, ring, gy, wpack, gx, plan.classes, row);
+    });
   }
 }
 
 void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, float* gw) {
-  const int64_t nb = (g.C + kLanes - 1) / kLanes, width = g.W + 2 * g.padW;
-  const int64_t partFloats = nb * g.KH * g.KW * kLanes;
+  Workspace& ws = workspace();
+  Scratch &rings = ws.rings, &partials = ws.partials;
+  const int64_t nb = (g.C + kLanes - 1) / kLanes, width = g.W + 2 * g.padW, partFloats = partialFloats(g);
   const int threads = omp_get_max_threads();
-  rings.prepare(threads, g.KH * nb * width * kLanes);
-  partials.prepare(threads, partFloats);
+  const int group = weightGroupRows(g), slots = static_cast<int>((group - 1) * g.stride + g.KH);
+  const Chunks chunks = rowChunks(g.N * g.Ho, threads);
+  rings.prepare(threads, ringFloats(slots, nb, width));
+  partials.prepare(static_cast<int>(chunks.count), partFloats);
 #pragma omp parallel num_threads(threads)
   {
-    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
-    Ring ring = makeRing(rings.get(tid), static_cast<int>(g.KH), nb, width, g.padW, g.C, g.W);
-    float* part = partials.get(tid);
-    std::fill(part, part + partFloats, 0.0f);
-    forEachRowChunk(g.N * g.Ho, threads, [&](int64_t row) { backwardWeightRow(g, ring, x, gy, part, row); });
+    Ring ring = makeRing(rings.get(omp_get_thread_num()), slots, nb, width, g.padW, g.C, g.W);
+    forEachRowChunk(g.N * g.Ho, chunks, [&](int64_t ck, int64_t begin, int64_t end) {
+      float* part = partials.get(static_cast<int>(ck));
+      std::fill(part, part + partFloats, 0.0f);
+      weightGradChunk(g, ring, x, gy, part, group, begin, end);
+    });
     // `omp for` ends with a barrier: every partial is complete here.
-    const int64_t taps = g.KH * g.KW;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < taps * g.C; ++i) {
-      const int64_t k = i / g.C, c = i % g.C;
-      const int64_t at = ((c / kLanes) * taps + k) * kLanes + c % kLanes;
-      float sum = 0;
-      for (int t = 0; t < team; ++t) sum += partials.get(t)[at];
-      gw[i] = sum;
-    }
+    reducePartials(g, partials, chunks.count, gw);
+  }
+}
+
+// Both gradients in one pass over each image: the weight gradient of a group of output rows, then
+// the input-gradient rows that need no later gradient rows, so each gradient row is read from
+// memory once and used by both while it is in cache.
+void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw) {
+  const int threads = omp_get_max_threads();
+  if (g.N < threads) {
+    // Whole images per thread would leave threads idle: two row-parallel passes instead.
+    backwardInputAvx2(g, gy, w, gx);
+    backwardWeightAvx2(g, x, gy, gw);
+    return;
+  }
+  Workspace& ws = workspace();
+  Scratch &rings = ws.rings, &gradRings = ws.gradRings, &partials = ws.partials;
+  const int64_t nb = (g.C + kLanes - 1) / kLanes, xWidth = g.W + 2 * g.padW, partFloats = partialFloats(g);
+  const InputGradPlan plan = inputGradPlan(g);
+  const float* wpack = packWeights(g, w, ws.packed);
+  const int group = weightGroupRows(g), xSlots = static_cast<int>((group - 1) * g.stride + g.KH);
+  // Chunks of whole images, each with its own partial sums.
+  const Chunks chunks = rowChunks(g.N, threads);
+  rings.prepare(threads, ringFloats(xSlots, nb, xWidth));
+  gradRings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, plan.width));
+  partials.prepare(static_cast<int>(chunks.count), partFloats);
+#pragma omp parallel num_threads(threads)
+  {
+    const int tid = omp_get_thread_num();
+    Ring xRing = makeRing(rings.get(tid), xSlots, nb, xWidth, g.padW, g.C, g.W);
+    Ring gyRing = makeRing(gradRings.get(tid), static_cast<int>(g.KH), nb, plan.width, plan.padLeft, g.C, g.Wo);
+    forEachRowChunk(g.N, chunks, [&](int64_t ck, int64_t first, int64_t last) {
+      float* part = partials.get(static_cast<int>(ck));
+      std::fill(part, part + partFloats, 0.0f);
+      for (int64_t n = first; n < last; ++n) {
+        int64_t ih = 0;
+        for (int64_t oh0 = 0; oh0 < g.Ho; oh0 += group) {
+          const int m = static_cast<int>(std::min<int64_t>(group, g.Ho - oh0));
+          // The next gradient rows, in this image or the next one.
+          const int64_t next = (n * g.Ho + oh0 + m) * g.Wo * g.C;
+          prefetchRange(gy + next, std::min(group * g.Wo * g.C, g.N * g.Ho * g.Wo * g.C - next));
+          backwardWeightRows(g, xRing, x, gy, part, n * g.Ho + oh0, m);
+          // Input row ih reads gradient rows up to (ih + padH) / stride.
+          const int64_t ready = oh0 + m == g.Ho ? g.H : std::min(g.H, (oh0 + m) * g.stride - g.padH);
+          for (; ih < ready; ++ih) backwardInputRow(g, gyRing, gy, wpack, gx, plan.classes, n * g.H + ih);
+        }
+      }
+    });
+    reducePartials(g, partials, chunks.count, gw);
   }
 }
 

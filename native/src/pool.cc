@@ -31,7 +31,9 @@ Geometry geometry(const Napi::CallbackInfo& info, size_t at, const char* op) {
   }
   g.OH = (g.H + 2 * g.PH - g.KH) / g.SH + 1;
   g.OW = (g.W + 2 * g.PW - g.KW) / g.SW + 1;
-  if (g.H + 2 * g.PH < g.KH || g.W + 2 * g.PW < g.KW) throw KernelError{std::string(op) + ": kernel larger than padded input"};
+  if (g.H + 2 * g.PH < g.KH || g.W + 2 * g.PW < g.KW) {
+    throw KernelError{std::string(op) + ": kernel larger than padded input"};
+  }
   return g;
 }
 

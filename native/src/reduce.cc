@@ -1,6 +1,6 @@
-// Reductions with double accumulation: the total of a tensor (losses, regularisers, tests). Float
-// runs of 1024 elements are flushed into double sums, and per-thread partials are combined in thread
-// order, so the result does not depend on scheduling.
+// Reductions with double accumulation: the total of a tensor (losses, regularisers, tests). Every
+// element is added in double (memory-bound anyway), and per-chunk partials are combined in chunk
+// order, so the result does not depend on the thread count.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -16,18 +16,14 @@ static Napi::Value SumAll(const Napi::CallbackInfo& info) {
   const int64_t n = static_cast<int64_t>(len(info, 0));
   constexpr int64_t kBlock = 1024;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-  const int threads = rowThreads(n);
-  std::vector<double> partial(threads, 0.0);
-  parallelRows(blocks, threads, [&](int64_t b0, int64_t b1, int t) {
-    double total = 0;
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t i0 = b * kBlock, i1 = std::min(n, i0 + kBlock);
-      float s = 0;
+  const int64_t chunks = chunkCount(blocks, kBlock);
+  std::vector<double> partial(chunks, 0.0);
+  parallelChunks(blocks, chunks, [&](int64_t b0, int64_t b1, int64_t chunk) {
+    double s = 0;
+    const int64_t i0 = b0 * kBlock, i1 = std::min(n, b1 * kBlock);
 #pragma omp simd reduction(+ : s)
-      for (int64_t i = i0; i < i1; ++i) s += x[i];
-      total += s;
-    }
-    partial[t] = total;
+    for (int64_t i = i0; i < i1; ++i) s += x[i];
+    partial[chunk] = s;
   });
   double total = 0;
   for (double p : partial) total += p;

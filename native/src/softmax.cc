@@ -12,7 +12,8 @@ namespace cream {
 
 namespace {
 
-void checkRows(const Napi::CallbackInfo& info, const char* op, int64_t N, int64_t C, std::initializer_list<size_t> args) {
+void checkRows(const Napi::CallbackInfo& info, const char* op, int64_t N, int64_t C,
+               std::initializer_list<size_t> args) {
   if (N <= 0 || C <= 0) throw KernelError{std::string(op) + ": dimensions must be positive"};
   for (size_t i : args) {
     if (static_cast<int64_t>(len(info, i)) != N * C) {

@@ -25,7 +25,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--no-torch', 'skip the PyTorch reference')
     .action(async (o: { json?: boolean; batch: string; runs: string; only?: string; threads?: string; torch: boolean }) => {
       const { runOpsBench } = await import('../../bench/ops.ts');
-      const { rows, overhead } = runOpsBench({
+      const { rows, overhead } = await runOpsBench({
         batch: int(o.batch, '--batch'),
         runs: int(o.runs, '--runs'),
         only: o.only,

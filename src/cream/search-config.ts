@@ -1,6 +1,7 @@
 // Every setting of a Cream search, validated in one place. Unknown keys are errors naming their
 // path; defaults follow the paper (shared/CREAM.md §3-4) scaled to the dataset.
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -127,7 +128,11 @@ export function loadSearchConfigFile(path: string): SearchConfig {
   } catch (err) {
     throw new ConfigError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
   }
-  return validateSearchConfig(raw, path);
+  const config = validateSearchConfig(raw, path);
+  // A space file named in a config is found relative to the config file.
+  const looksLikeFile = /\.(ya?ml|json)$/i.test(config.space);
+  if (looksLikeFile && !isAbsolute(config.space)) config.space = resolve(dirname(path), config.space);
+  return config;
 }
 
 export function loadSearchPreset(name: string): SearchConfig {

@@ -4,6 +4,7 @@ import type { Arch, CostTable, SeededRandom } from '../space/index.ts';
 import { keep, noGrad, softmax, Tensor, tidy } from '../tensor/index.ts';
 import type { BoardEntry } from './board.ts';
 import type { MetaMatchingNetwork } from './meta-matching.ts';
+import { withBatchStatistics } from './path-evaluator.ts';
 
 export type TeacherMode = 'meta' | 'random' | 'largest' | 'top1' | 'none';
 
@@ -27,15 +28,12 @@ export function largestPath(table: CostTable, space: { stages: readonly { layerI
   );
 }
 
-/** Softmax of a network's logits on `images` with BN in inference mode and no tape. */
+/**
+ * Softmax of a board path's logits on `images`, without a tape, with BN batch statistics (as the
+ * official code's teacher forward in training mode) but leaving running statistics untouched.
+ */
 export function teacherProbabilities(supernet: Supernet, arch: Arch, images: Tensor): Tensor {
-  const wasTraining = supernet.training;
-  supernet.eval();
-  try {
-    return noGrad(() => tidy(() => softmax(supernet.forward(images, arch))));
-  } finally {
-    supernet.train(wasTraining);
-  }
+  return withBatchStatistics(supernet, [arch], () => tidy(() => softmax(supernet.forward(images, arch))));
 }
 
 /**

@@ -63,10 +63,18 @@ function listDir(dir: string): string[] {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (err) {
+    throw new DatasetError(path, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
 function collectFiles(dir: string, out: string[], bad: (path: string, reason: string) => void): void {
   for (const name of listDir(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) collectFiles(path, out, bad);
+    if (isDirectory(path)) collectFiles(path, out, bad);
     else if (isImageFile(path)) out.push(path);
     else bad(path, unknownExtension(path));
   }
@@ -77,7 +85,7 @@ function scanClassFolders(root: string, bad: (path: string, reason: string) => v
   const entries: Entry[] = [];
   for (const name of listDir(root)) {
     const path = join(root, name);
-    if (!statSync(path).isDirectory()) {
+    if (!isDirectory(path)) {
       bad(path, `unexpected file ${path} in image folder ${root} (expected only one sub-folder per class)`);
       continue;
     }
@@ -164,6 +172,7 @@ export function loadImageFolder(options: ImageFolderOptions): ImageFolderDataset
     } catch (err) {
       if (!(err instanceof DatasetError)) throw err;
       bad(entry.path, err.message);
+      options.onProgress?.(count + skipped.length, entries.length);
       continue;
     }
     labels[count++] = entry.label;

@@ -35,6 +35,8 @@ export class Head extends Module {
   readonly classifier: Linear;
   /** Advanced every training forward so each step draws a fresh dropout mask; saved in checkpoints. */
   dropoutSeed = 1;
+  /** Off while a supernet path is scored with batch statistics (training mode without dropout). */
+  dropoutEnabled = true;
 
   constructor(
     readonly space: SearchSpace,
@@ -57,9 +59,8 @@ export class Head extends Module {
     let y = this.conv ? this.conv.forward(x) : x;
     y = globalAvgPool(y);
     if (this.features) y = activate(this.features.forward(y), spaceActivation(this.space));
-    if (this.space.head.dropout > 0) {
-      y = dropout(y, this.space.head.dropout, this.training ? this.dropoutSeed++ : 0, this.training);
-    }
+    const active = this.training && this.dropoutEnabled;
+    if (this.space.head.dropout > 0 && active) y = dropout(y, this.space.head.dropout, this.dropoutSeed++, true);
     return this.classifier.forward(y);
   }
 }

@@ -47,7 +47,7 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (this.depthwise) {
-      const y = depthwiseConv2d(x, this.weight, { stride: this.stride, padding: this.padding });
+      const y = depthwiseConv2d(x, this.weight, { stride: this.stride as 1 | 2, padding: this.padding });
       if (this.bias) throw new Error('Conv2d: depthwise conv with bias is not supported');
       return y;
     }

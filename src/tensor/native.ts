@@ -11,7 +11,9 @@ type KernelArg = Float32Array | Int32Array | Uint8Array | number | boolean;
  */
 export type NativeKernels = Record<string, (...args: KernelArg[]) => unknown>;
 
-const addonPath = fileURLToPath(new URL('../../build/Release/cream_native.node', import.meta.url));
+// CREAM_NATIVE_ADDON points at another build of the addon (e.g. a copy kept while rebuilding).
+const addonPath =
+  process.env.CREAM_NATIVE_ADDON ?? fileURLToPath(new URL('../../build/Release/cream_native.node', import.meta.url));
 
 function loadAddon(): NativeKernels {
   try {

@@ -16,7 +16,7 @@ export function tinySpace(overrides: Record<string, unknown> = {}): SearchSpace 
       ],
       ops: ['k3e2', 'k5e2', 'k3e4'],
       skip: true,
-      head: { channels: 32, features: 24 },
+      head: { channels: 32, features: 24, dropout: 0 },
       ...overrides,
     },
     'tiny',

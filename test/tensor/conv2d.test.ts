@@ -106,6 +106,51 @@ describe('conv2d', () => {
     });
   }
 
+  test('a tall pointwise conv (row-blocked multi-threaded GEMM path) matches a float64 reference', () => {
+    // M = 3*61*67 = 12261 pixels: several L2 blocks per thread, uneven thread and block splits.
+    const rand = testRandom(21);
+    const [cin, cout] = [16, 24];
+    const x = randomTensor([3, 61, 67, cin], rand);
+    const w = randomTensor([1, 1, cin, cout], rand);
+    const b = randomTensor([cout], rand);
+    const g = randomTensor([3, 61, 67, cout], rand);
+    const m = x.size / cin;
+    for (const t of [x, w, b]) t.requiresGrad = true;
+    tidy(() => {
+      const y = conv2d(x, w, { bias: b });
+      const yRef = new Float64Array(m * cout);
+      const gxRef = new Float64Array(m * cin);
+      const gwRef = new Float64Array(cin * cout);
+      const gbRef = new Float64Array(cout);
+      const [xd, wd, gd] = [x.f32, w.f32, g.f32];
+      for (let i = 0; i < m; i++)
+        for (let o = 0; o < cout; o++) {
+          let s = b.f32[o];
+          const gv = gd[i * cout + o];
+          gbRef[o] += gv;
+          for (let c = 0; c < cin; c++) {
+            s += xd[i * cin + c] * wd[c * cout + o];
+            gxRef[i * cin + c] += gv * wd[c * cout + o];
+            gwRef[c * cout + o] += xd[i * cin + c] * gv;
+          }
+          yRef[i * cout + o] = s;
+        }
+      const close = (got: Float32Array, want: Float64Array, abs: number, what: string) => {
+        assert.equal(got.length, want.length, what);
+        for (let i = 0; i < want.length; i++) {
+          if (Math.abs(got[i] - want[i]) > abs + 1e-4 * Math.abs(want[i]))
+            assert.fail(`${what}[${i}]: ${got[i]} vs ${want[i]}`);
+        }
+      };
+      close(y.f32, yRef, 1e-5, 'y');
+      backward(y, g);
+      close(x.grad!.f32, gxRef, 1e-5, 'gx');
+      // gw and gb sum over 12k pixels: float32 accumulation error grows with the count.
+      close(w.grad!.f32, gwRef, 2e-3, 'gw');
+      close(b.grad!.f32, gbRef, 2e-3, 'gb');
+    });
+  });
+
   test('only the inputs that require grad get gradients', () => {
     const rand = testRandom(5);
     for (const k of [1, 3]) {
@@ -160,6 +205,10 @@ describe('conv2d', () => {
     assert.throws(() => conv2d(x, Tensor.zeros([3, 3, 4, 8]), { stride: 0 }), /conv2d: stride must be an integer >= 1/);
     assert.throws(() => conv2d(x, Tensor.zeros([3, 3, 4, 8]), { padding: -1 }), /conv2d: padding must be/);
     assert.throws(() => conv2d(x, Tensor.zeros([9, 9, 4, 8])), /conv2d: kernel 9x9 does not fit x \[2, 8, 8, 4\]/);
+    assert.throws(
+      () => conv2d(Tensor.zeros([0, 8, 8, 4]), Tensor.zeros([1, 1, 4, 8])),
+      /conv2d: x \[0, 8, 8, 4\] and w .* zero-sized/,
+    );
   });
 
   test('native kernels reject arrays of the wrong size', () => {

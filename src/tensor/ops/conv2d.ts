@@ -3,6 +3,9 @@ import { record } from '../tape.ts';
 import { shapeString, Tensor } from '../tensor.ts';
 import { float32, rank, shapeIs } from './check.ts';
 
+/** Stands in for an absent optional array argument of a kernel. */
+const EMPTY = new Float32Array(0);
+
 export interface Conv2dOptions {
   /** Same stride along H and W (default 1). */
   stride?: number;
@@ -14,7 +17,7 @@ export interface Conv2dOptions {
   bias?: Tensor | null;
 }
 
-function positiveInt(op: string, name: string, v: number, min: number): void {
+function intAtLeast(op: string, name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${name} must be an integer >= ${min}, got ${v}`);
 }
 
@@ -31,11 +34,16 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   rank(op, w, 4, 'w');
   float32(op, x, 'x');
   float32(op, w, 'w');
-  positiveInt(op, 'stride', stride, 1);
-  positiveInt(op, 'padding', padding, 0);
-  positiveInt(op, 'groups', groups, 1);
+  intAtLeast(op, 'stride', stride, 1);
+  intAtLeast(op, 'padding', padding, 0);
+  intAtLeast(op, 'groups', groups, 1);
   const [n, h, wd, cin] = x.shape;
   const [kh, kw, cinPerGroup, cout] = w.shape;
+  if (x.size === 0 || w.size === 0) {
+    throw new Error(
+      `${op}: x ${shapeString(x.shape)} and w ${shapeString(w.shape)} must not have zero-sized dimensions`,
+    );
+  }
   if (cin % groups !== 0 || cout % groups !== 0) {
     throw new Error(`${op}: x channels ${cin} and w output channels ${cout} must be divisible by groups ${groups}`);
   }
@@ -61,8 +69,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   }
 
   const dims = [n, h, wd, cin, cout, kh, kw, stride, padding, groups] as const;
-  const noBias = new Float32Array(0);
-  native.convForward(x.f32, w.f32, bias ? bias.f32 : noBias, out.f32, ...dims, bias !== null);
+  native.convForward(x.f32, w.f32, bias ? bias.f32 : EMPTY, out.f32, ...dims, bias !== null);
   return record(op, out, [x, w, bias], (g) => {
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
@@ -76,7 +83,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     if (w.requiresGrad) {
       gw = Tensor.empty(w.shape);
       // oneDNN computes the bias gradient in the same pass over gradOut.
-      native.convBackwardWeights(x.f32, g.f32, gw.f32, gb ? gb.f32 : noBias, ...dims, biasGrad);
+      native.convBackwardWeights(x.f32, g.f32, gw.f32, gb ? gb.f32 : EMPTY, ...dims, biasGrad);
     } else if (gb) {
       native.gemmBiasGrad(g.f32, gb.f32, n * ho * wo, cout);
     }
@@ -84,31 +91,31 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   });
 }
 
-/** out [M, Cout] = x [M, Cin] . w [Cin, Cout] (+ bias), M = N*H*W. */
+/** out [M, Cout] = x [M, Cin] . w [Cin, Cout] (+ bias), M = N*H*W: one GEMM over the pixels. */
 function pointwise(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor): Tensor {
   const cin = x.shape[3];
   const cout = w.shape[3];
   const m = x.size / cin;
-  if (bias) native.gemmBiasFill(out.f32, bias.f32, m, cout);
-  native.sgemm(false, false, m, cout, cin, 1, x.f32, cin, w.f32, cout, bias ? 1 : 0, out.f32, cout);
+  native.gemmForward(x.f32, w.f32, bias ? bias.f32 : EMPTY, out.f32, m, cin, cout, bias !== null);
   return record('conv2d', out, [x, w, bias], (g) => {
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (x.requiresGrad) {
-      // gx = g . w^T
-      gx = Tensor.empty(x.shape);
-      native.sgemm(false, true, m, cin, cout, 1, g.f32, cout, w.f32, cout, 0, gx.f32, cin);
-    }
-    if (w.requiresGrad) {
-      // gw = x^T . g
-      gw = Tensor.empty(w.shape);
-      native.sgemm(true, false, cin, cout, m, 1, x.f32, cin, g.f32, cout, 0, gw.f32, cout);
-    }
-    if (bias?.requiresGrad) {
-      gb = Tensor.empty([cout]);
-      native.gemmBiasGrad(g.f32, gb.f32, m, cout);
-    }
+    // gx = g . w^T, gw = x^T . g, gb = sum of g over pixels, in one pass over g.
+    const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
+    const gb = bias?.requiresGrad ? Tensor.empty([cout]) : null;
+    native.gemmBackward(
+      x.f32,
+      w.f32,
+      g.f32,
+      gx ? gx.f32 : EMPTY,
+      gw ? gw.f32 : EMPTY,
+      gb ? gb.f32 : EMPTY,
+      m,
+      cin,
+      cout,
+      gx !== null,
+      gw !== null,
+      gb !== null,
+    );
     return [gx, gw, gb];
   });
 }

@@ -1,6 +1,6 @@
 import { native } from '../native.ts';
 import { needsGrad, record } from '../tape.ts';
-import { shapeString, type Tensor, Tensor as T } from '../tensor.ts';
+import { shapeString, Tensor as T, type Tensor } from '../tensor.ts';
 import { float32, rank } from './check.ts';
 
 export interface CrossEntropyOptions {
@@ -10,7 +10,7 @@ export interface CrossEntropyOptions {
 
 const EMPTY = new Float32Array(0);
 
-/** Checks labels: int32 [N] (values are checked in [0, C) by the kernel). */
+/** Checks logits [N, C] and labels int32 [N] with values in [0, C). */
 export function checkLabels(op: string, logits: Tensor, labels: Tensor): void {
   rank(op, logits, 2, 'logits');
   float32(op, logits, 'logits');
@@ -21,6 +21,10 @@ export function checkLabels(op: string, logits: Tensor, labels: Tensor): void {
     );
   }
   if (logits.size === 0) throw new Error(`${op}: logits must not be empty, got shape ${shapeString(logits.shape)}`);
+  const C = logits.shape[1];
+  labels.i32.forEach((label, row) => {
+    if (!(label >= 0 && label < C)) throw new Error(`${op}: label ${label} at row ${row} is outside [0, ${C})`);
+  });
 }
 
 /**

@@ -24,7 +24,9 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
   const [N, H, W, C] = x.shape;
   const [KH, KW, CW] = w.shape;
   if (CW !== C) {
-    throw new Error(`${op}: w ${shapeString(w.shape)} must have ${C} channels (the last dimension of x ${shapeString(x.shape)})`);
+    throw new Error(
+      `${op}: w ${shapeString(w.shape)} must have ${C} channels (the last dimension of x ${shapeString(x.shape)})`,
+    );
   }
   const stride = opts.stride ?? 1;
   if (stride !== 1 && stride !== 2) throw new Error(`${op}: stride must be 1 or 2, got ${stride}`);
@@ -47,16 +49,12 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
   const y = Tensor.empty([N, Ho, Wo, C]);
   native.depthwiseForward(x.f32, w.f32, y.f32, ...geometry);
   return record(op, y, [x, w], (g) => {
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = Tensor.empty(x.shape);
-      native.depthwiseBackwardInput(g.f32, w.f32, gx.f32, ...geometry);
-    }
-    if (w.requiresGrad) {
-      gw = Tensor.empty(w.shape);
-      native.depthwiseBackwardWeight(x.f32, g.f32, gw.f32, ...geometry);
-    }
+    const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
+    // Both at once reads the output gradient from memory once.
+    if (gx && gw) native.depthwiseBackward(x.f32, g.f32, w.f32, gx.f32, gw.f32, ...geometry);
+    else if (gx) native.depthwiseBackwardInput(g.f32, w.f32, gx.f32, ...geometry);
+    else if (gw) native.depthwiseBackwardWeight(x.f32, g.f32, gw.f32, ...geometry);
     return [gx, gw];
   });
 }

@@ -3,6 +3,9 @@ import { record } from '../tape.ts';
 import { shapeString, Tensor } from '../tensor.ts';
 import { float32, rank, shapeIs } from './check.ts';
 
+/** Stands in for an absent optional array argument of a kernel. */
+const EMPTY = new Float32Array(0);
+
 /**
  * Fully connected layer: x [N, in] . w [in, out] + b [out] -> [N, out] (classifier, SE block
  * convs on pooled vectors, meta network). Weights are [in, out], the transpose of PyTorch's.
@@ -23,24 +26,25 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     shapeIs(op, b, [outF], 'b');
   }
   const out = Tensor.empty([n, outF]);
-  if (b) native.gemmBiasFill(out.f32, b.f32, n, outF);
-  native.sgemm(false, false, n, outF, inF, 1, x.f32, inF, w.f32, outF, b ? 1 : 0, out.f32, outF);
+  native.gemmForward(x.f32, w.f32, b ? b.f32 : EMPTY, out.f32, n, inF, outF, b !== null);
   return record(op, out, [x, w, b], (g) => {
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = Tensor.empty(x.shape);
-      native.sgemm(false, true, n, inF, outF, 1, g.f32, outF, w.f32, outF, 0, gx.f32, inF);
-    }
-    if (w.requiresGrad) {
-      gw = Tensor.empty(w.shape);
-      native.sgemm(true, false, inF, outF, n, 1, x.f32, inF, g.f32, outF, 0, gw.f32, outF);
-    }
-    if (b?.requiresGrad) {
-      gb = Tensor.empty([outF]);
-      native.gemmBiasGrad(g.f32, gb.f32, n, outF);
-    }
+    const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
+    const gb = b?.requiresGrad ? Tensor.empty([outF]) : null;
+    native.gemmBackward(
+      x.f32,
+      w.f32,
+      g.f32,
+      gx ? gx.f32 : EMPTY,
+      gw ? gw.f32 : EMPTY,
+      gb ? gb.f32 : EMPTY,
+      n,
+      inF,
+      outF,
+      gx !== null,
+      gw !== null,
+      gb !== null,
+    );
     return [gx, gw, gb];
   });
 }

@@ -38,7 +38,9 @@ export function poolGeometry(op: string, x: Tensor, opts: Pool2dOptions): PoolGe
     throw new Error(`${op}: padding [${ph}, ${pw}] must be at most half the kernel [${kh}, ${kw}]`);
   }
   if (H + 2 * ph < kh || W + 2 * pw < kw) {
-    throw new Error(`${op}: kernel [${kh}, ${kw}] is larger than x ${shapeString(x.shape)} with padding [${ph}, ${pw}]`);
+    throw new Error(
+      `${op}: kernel [${kh}, ${kw}] is larger than x ${shapeString(x.shape)} with padding [${ph}, ${pw}]`,
+    );
   }
   if (x.size === 0) throw new Error(`${op}: x must not be empty, got shape ${shapeString(x.shape)}`);
   const oh = Math.floor((H + 2 * ph - kh) / sh) + 1;
