@@ -191,7 +191,7 @@ def to_ours(model):
     for key, t in model.state_dict().items():
         if key.endswith("num_batches_tracked"):
             continue
-        a = t.detach().float()
+        a = t.detach().float().clone()  # a copy: numpy() would share memory with live BN statistics
         mod = convs.get(key.rsplit(".", 1)[0])
         if key.endswith(".weight") and isinstance(mod, nn.Conv2d):
             if mod.groups > 1 and mod.groups == mod.in_channels:

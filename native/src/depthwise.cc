@@ -33,6 +33,11 @@ void Scratch::prepare(int threads, size_t floats) {
   }
 }
 
+int threadsFor(const Geometry& g) {
+  const int64_t macs = g.N * g.Ho * g.Wo * g.C * g.KH * g.KW;
+  return macs < (int64_t{1} << 19) ? 1 : omp_get_max_threads();
+}
+
 int64_t chunkRows(int64_t rows, int threads) {
   // About 8 chunks per thread: enough to balance, few enough that re-filling the padded rows at
   // each chunk start costs little.
@@ -43,7 +48,7 @@ int64_t chunkRows(int64_t rows, int threads) {
 
 void forwardScalar(const Geometry& g, const float* x, const float* w, float* y) {
   const int64_t C = g.C, s = g.stride;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threadsFor(g))
   for (int64_t row = 0; row < g.N * g.Ho; ++row) {
     const int64_t n = row / g.Ho, oh = row % g.Ho;
     float* yrow = y + row * g.Wo * C;
@@ -68,7 +73,7 @@ void forwardScalar(const Geometry& g, const float* x, const float* w, float* y) 
 
 void backwardInputScalar(const Geometry& g, const float* gy, const float* w, float* gx) {
   const int64_t C = g.C, s = g.stride;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threadsFor(g))
   for (int64_t row = 0; row < g.N * g.H; ++row) {
     const int64_t n = row / g.H, ih = row % g.H;
     float* gxrow = gx + row * g.W * C;
@@ -93,7 +98,7 @@ void backwardInputScalar(const Geometry& g, const float* gy, const float* w, flo
 
 void backwardWeightScalar(const Geometry& g, const float* x, const float* gy, float* gw) {
   const int64_t C = g.C, s = g.stride, taps = g.KH * g.KW * C;
-  const int threads = omp_get_max_threads();
+  const int threads = threadsFor(g);
   thread_local Scratch partialsOfCaller;
   Scratch& scalarPartials = partialsOfCaller;  // the region's threads use the caller's buffers
   scalarPartials.prepare(threads, taps);

@@ -52,6 +52,10 @@ void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, floa
 // Both gradients in one pass (reads gy from memory once).
 void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw);
 
+// Threads for one pass: all of OpenMP's, or one for small problems, where waking a second thread
+// costs more than it saves (and a busy machine can delay it by a scheduler tick).
+int threadsFor(const Geometry& g);
+
 // Rows [0, rows) split into contiguous chunks handed out dynamically: contiguous so that a thread
 // reuses the padded input rows it already holds, dynamic so that a busy core does not hold up
 // the other one.

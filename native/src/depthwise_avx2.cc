@@ -275,7 +275,7 @@ void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y) {
   // Every tap read stays inside the padded width: (Wo - 1) * s + KW <= W + 2 * padW.
   const int64_t width = g.W + 2 * g.padW;
   const float* wpack = packWeights(g, w, ws.packed);
-  const int threads = omp_get_max_threads();
+  const int threads = threadsFor(g);
   rings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, width));
 #pragma omp parallel num_threads(threads)
   {
@@ -352,7 +352,7 @@ void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float
   const int64_t nb = (g.C + kLanes - 1) / kLanes;
   const InputGradPlan plan = inputGradPlan(g);
   const float* wpack = packWeights(g, w, ws.packed);
-  const int threads = omp_get_max_threads();
+  const int threads = threadsFor(g);
   rings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, plan.width));
 #pragma omp parallel num_threads(threads)
   {
@@ -368,7 +368,7 @@ void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, floa
   Workspace& ws = workspace();
   Scratch &rings = ws.rings, &partials = ws.partials;
   const int64_t nb = (g.C + kLanes - 1) / kLanes, width = g.W + 2 * g.padW, partFloats = partialFloats(g);
-  const int threads = omp_get_max_threads();
+  const int threads = threadsFor(g);
   const int group = weightGroupRows(g), slots = static_cast<int>((group - 1) * g.stride + g.KH);
   const Chunks chunks = rowChunks(g.N * g.Ho, threads);
   rings.prepare(threads, ringFloats(slots, nb, width));
@@ -390,7 +390,7 @@ void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, floa
 // the input-gradient rows that need no later gradient rows, so each gradient row is read from
 // memory once and used by both while it is in cache.
 void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw) {
-  const int threads = omp_get_max_threads();
+  const int threads = threadsFor(g);
   if (g.N < threads) {
     // Whole images per thread would leave threads idle: two row-parallel passes instead.
     backwardInputAvx2(g, gy, w, gx);

@@ -3,6 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommands } from './bench.ts';
 import { UsageError } from './errors.ts';
+import { registerExportCommand } from './export.ts';
+import { registerEvalCommand } from './eval.ts';
+import { registerRetrainCommand } from './retrain.ts';
 import { registerSearchCommand } from './search.ts';
 import { registerSpaceCommands } from './space.ts';
 
@@ -24,8 +27,11 @@ export function buildProgram(): Command {
     .description('Cream of the Crop: one-shot NAS with prioritized path distillation, on native CPU kernels')
     .exitOverride();
   registerSearchCommand(program);
+  registerRetrainCommand(program);
+  registerEvalCommand(program);
   registerSpaceCommands(program);
   registerBenchCommands(program);
+  registerExportCommand(program);
   return program;
 }
 

@@ -170,14 +170,20 @@ describe('depthwiseConv2d', () => {
     }
   });
 
-  test('vector and scalar paths agree at a benchmark-like shape', () => {
+  // Large enough for the kernels to use every thread (small problems run on one).
+  test('vector and scalar paths agree at larger, multi-threaded shapes', () => {
     const rand = testRandom(14);
-    for (const [k, s] of [
-      [3, 2],
-      [5, 1],
-      [7, 1],
-    ]) {
-      const g = geometry(4, 14, 14, 72, k, k, s, k >> 1);
+    const shapes: [number, number, number, number, number, number][] = [
+      // N, H, W, C, k, stride
+      [4, 14, 14, 72, 3, 2],
+      [4, 14, 14, 72, 5, 1],
+      [4, 14, 14, 72, 7, 1],
+      [8, 15, 13, 37, 5, 2],
+      [8, 17, 11, 29, 3, 1],
+      [1, 28, 28, 40, 7, 2],
+    ];
+    for (const [N, H, W, C, k, s] of shapes) {
+      const g = geometry(N, H, W, C, k, k, s, k >> 1);
       const x = randomArray(g.N * g.H * g.W * g.C, rand);
       const w = randomArray(g.KH * g.KW * g.C, rand);
       const gy = randomArray(g.N * g.Ho * g.Wo * g.C, rand);
@@ -185,11 +191,25 @@ describe('depthwiseConv2d', () => {
       const slow = runKernels(g, x, w, gy);
       native.depthwiseForceScalar(false);
       const fast = runKernels(g, x, w, gy);
-      assertClose(fast.y, slow.y, 1e-5, 1e-5, `k${k} s${s} y`);
-      assertClose(fast.gx, slow.gx, 1e-5, 1e-5, `k${k} s${s} gx`);
-      assertClose(fast.gw, slow.gw, 1e-4, 1e-5, `k${k} s${s} gw`);
-      assertClose(fast.gx2, slow.gx, 1e-5, 1e-5, `k${k} s${s} gx (both at once)`);
-      assertClose(fast.gw2, slow.gw, 1e-4, 1e-5, `k${k} s${s} gw (both at once)`);
+      const label = `[${N}, ${H}, ${W}, ${C}] k${k} s${s}`;
+      assertClose(fast.y, slow.y, 1e-5, 1e-5, `${label} y`);
+      assertClose(fast.gx, slow.gx, 1e-5, 1e-5, `${label} gx`);
+      assertClose(fast.gw, slow.gw, 1e-4, 1e-5, `${label} gw`);
+      assertClose(fast.gx2, slow.gx, 1e-5, 1e-5, `${label} gx (both at once)`);
+      assertClose(fast.gw2, slow.gw, 1e-4, 1e-5, `${label} gw (both at once)`);
+    }
+  });
+
+  test('gradients repeat bit for bit (partial sums do not depend on thread timing)', () => {
+    const rand = testRandom(15);
+    const g = geometry(16, 14, 14, 40, 5, 5, 1, 2);
+    const x = randomArray(g.N * g.H * g.W * g.C, rand);
+    const w = randomArray(g.KH * g.KW * g.C, rand);
+    const gy = randomArray(g.N * g.Ho * g.Wo * g.C, rand);
+    const first = runKernels(g, x, w, gy);
+    for (let i = 0; i < 5; i++) {
+      const again = runKernels(g, x, w, gy);
+      for (const key of ['gw', 'gw2', 'gx2'] as const) assert.deepEqual(again[key], first[key], key);
     }
   });
 

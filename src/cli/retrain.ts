@@ -1,0 +1,243 @@
+/**
+ * `cream retrain`: train a found architecture from scratch with the paper's retraining recipe,
+ * from a preset or config file with overrides, in a run folder, with progress, resume after a
+ * kill, and the EMA weights exported as final.safetensors.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { RunFolder } from '../io/run-folder.ts';
+import { checkArch, readArchFile } from '../retrain/arch-input.ts';
+import { CHECKPOINT_FILE, FINAL_FILE } from '../retrain/model-file.ts';
+import {
+  loadRetrainConfigFile,
+  loadRetrainPreset,
+  peakLearningRate,
+  type RetrainConfig,
+  RetrainConfigError,
+  validateRetrainConfig,
+  withRetrainOverrides,
+} from '../retrain/retrain-config.ts';
+import { writeRetrainReport } from '../retrain/retrain-report.ts';
+import { RetrainError, Retrainer, type RetrainResult } from '../retrain/retrain-trainer.ts';
+import { formatArch, loadSpace } from '../space/index.ts';
+import { UsageError } from './errors.ts';
+import { createProgress, type LogMode } from './progress.ts';
+
+export interface RetrainOptions {
+  arch?: string;
+  space?: string;
+  config?: string;
+  preset?: string;
+  resume?: string;
+  out?: string;
+  epochs?: string;
+  seed?: string;
+  trainImages?: string;
+  batchSize?: string;
+  lr?: string;
+  emaDecay?: string;
+  dropout?: string;
+  threads?: string;
+  workers?: string;
+  data?: string;
+  log: LogMode;
+  quiet?: boolean;
+}
+
+function int(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${option}: expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+function num(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${option}: expected a number, got "${text}"`);
+  return v;
+}
+
+/** Options that change what a run computes; a resumed run takes all of them from its folder. */
+const SETTING_OPTIONS: [keyof RetrainOptions, string][] = [
+  ['arch', '--arch'],
+  ['space', '--space'],
+  ['config', '--config'],
+  ['preset', '--preset'],
+  ['epochs', '--epochs'],
+  ['seed', '--seed'],
+  ['trainImages', '--train-images'],
+  ['batchSize', '--batch-size'],
+  ['lr', '--lr'],
+  ['emaDecay', '--ema-decay'],
+  ['dropout', '--dropout'],
+  ['threads', '--threads'],
+  ['workers', '--workers'],
+  ['data', '--data'],
+];
+
+/** The config of a fresh run: preset or file, then --arch/--space and the other overrides; arch checked. */
+export function resolveRetrainConfig(o: RetrainOptions): RetrainConfig {
+  if (o.config && o.preset) throw new UsageError('give either --config or --preset, not both');
+  const base = o.config
+    ? loadRetrainConfigFile(o.config)
+    : o.preset
+      ? loadRetrainPreset(o.preset)
+      : validateRetrainConfig({});
+  const archInput = o.arch ? readArchFile(o.arch) : undefined;
+  const config = withRetrainOverrides(
+    base,
+    {
+      space: o.space ?? archInput?.space,
+      seed: int(o.seed, '--seed'),
+      threads: int(o.threads, '--threads'),
+      [base.data.dataset === 'image-folder' ? 'data.trainRoot' : 'data.dir']: o.data,
+      'data.train': int(o.trainImages, '--train-images'),
+      'data.workers': int(o.workers, '--workers'),
+      'train.epochs': int(o.epochs, '--epochs'),
+      'train.batchSize': int(o.batchSize, '--batch-size'),
+      'train.lr': num(o.lr, '--lr'),
+      'train.dropout': num(o.dropout, '--dropout'),
+      'ema.decay': num(o.emaDecay, '--ema-decay'),
+    },
+    'command-line options',
+  );
+  if (!config.space)
+    throw new UsageError('no search space: give --space, or an --arch file with a "space" field (best.json)');
+  const rawArch = archInput?.arch ?? config.arch;
+  if (rawArch === undefined)
+    throw new UsageError('no architecture: give --arch best.json (or a plain architecture JSON with --space)');
+  // An architecture outside the space is refused here, before any folder is created.
+  config.arch = checkArch(loadSpace(config.space), rawArch, o.arch ? `--arch ${o.arch}` : 'config arch');
+  return config;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+export function summarizeRetrain(r: RetrainResult): string {
+  return [
+    `architecture: ${formatArch(r.arch)}`,
+    `FLOPs (MACs): ${r.flops.toLocaleString('en-US')}  params: ${r.params.toLocaleString('en-US')}`,
+    `EMA weights: validation top-1 ${pct(r.ema.val.top1)}, test top-1 ${pct(r.ema.test.top1)} (top-5 ${pct(r.ema.test.top5)})`,
+    ...(r.raw ? [`raw weights: validation top-1 ${pct(r.raw.val.top1)}, test top-1 ${pct(r.raw.test.top1)}`] : []),
+    `epochs: ${r.epochs}, steps: ${r.steps}, training time: ${r.seconds.toFixed(0)} s`,
+  ].join('\n');
+}
+
+export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
+  const mode: LogMode = o.quiet ? 'quiet' : o.log;
+  let config: RetrainConfig;
+  let run: RunFolder;
+  if (o.resume) {
+    const given = SETTING_OPTIONS.filter(([k]) => o[k] !== undefined).map(([, flag]) => flag);
+    if (o.out !== undefined) given.push('--out');
+    if (given.length > 0) {
+      throw new UsageError(
+        `--resume takes every setting from ${join(o.resume, 'config.resolved.yaml')}; drop ${given.join(', ')}`,
+      );
+    }
+    if (!existsSync(join(o.resume, 'config.resolved.yaml'))) {
+      throw new UsageError(`--resume ${o.resume}: no config.resolved.yaml there (not a retrain run folder)`);
+    }
+    if (!existsSync(join(o.resume, CHECKPOINT_FILE))) {
+      throw new UsageError(
+        `--resume ${o.resume}: no ${CHECKPOINT_FILE} there (the run stopped before its first checkpoint)`,
+      );
+    }
+    run = new RunFolder(o.resume);
+    config = loadRetrainConfigFile(run.path('config.resolved.yaml'));
+  } else {
+    config = resolveRetrainConfig(o);
+    const out =
+      o.out ?? join('runs', `retrain-${o.preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    for (const name of [CHECKPOINT_FILE, FINAL_FILE]) {
+      if (existsSync(join(out, name))) {
+        throw new UsageError(
+          `--out ${out} already holds ${name}: pass --resume ${out} to continue that run, or choose another --out`,
+        );
+      }
+    }
+    run = new RunFolder(out);
+    run.writeText('config.resolved.yaml', toYaml(config));
+  }
+  const progress = createProgress(mode);
+  progress.log(`run folder: ${run.dir}`);
+  const trainer = new Retrainer(config, run);
+  try {
+    if (o.resume) {
+      trainer.resume();
+      progress.log(`resumed at step ${trainer.step} of ${trainer.totalSteps}`);
+    }
+    progress.log(
+      `${trainer.data.splits.train.indices.length} training images, ${trainer.stepsPerEpoch} steps per epoch, ` +
+        `peak LR ${peakLearningRate(config).toPrecision(3)}, EMA decay ${config.ema.decay}`,
+    );
+    let lastVal = '-';
+    progress.start('retrain', trainer.totalSteps, trainer.step);
+    await trainer.train({
+      onStep: (m) =>
+        progress.update(m.step + 1, {
+          epoch: m.epoch + 1,
+          loss: m.loss.toFixed(3),
+          lr: m.lr.toPrecision(2),
+          val: lastVal,
+          'img/s': Math.round(m.imagesPerSecond),
+        }),
+      onEpochEnd: (e) => {
+        if (e.valTop1 !== null) lastVal = pct(e.valTop1);
+        if (mode === 'json') console.log(JSON.stringify({ event: 'epoch', ...e }));
+      },
+    });
+    progress.stop();
+    progress.log('evaluating the final weights (validation and test splits)');
+    const result = trainer.finish();
+    writeRetrainReport(run, result);
+    if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
+    else console.log(summarizeRetrain(result));
+    return result;
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export function registerRetrainCommand(program: Command): void {
+  program
+    .command('retrain')
+    .description(
+      'train a found architecture from scratch (RMSprop-TF, warm-up + cosine, EMA, label smoothing, RandAugment)',
+    )
+    .option('--arch <file>', "the search's best.json, or an architecture JSON / compact text (then give --space)")
+    .option('--space <name|file>', 'search space preset or file (default: the one named in best.json)')
+    .option('--config <file>', 'retrain config (YAML or JSON)')
+    .option('--preset <name>', 'fmnist-quick | fmnist')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
+    .option('--out <dir>', 'run folder (default runs/retrain-<preset>-<time>)')
+    .option('--epochs <n>')
+    .option('--seed <n>')
+    .option('--train-images <n>', 'training images (default: all not held out)')
+    .option('--batch-size <n>')
+    .option('--lr <x>', 'peak learning rate (default 0.064 per 1,024 images of the batch)')
+    .option('--ema-decay <x>', 'decay of the weight EMA')
+    .option('--dropout <p>', "dropout before the classifier (default: the space's)")
+    .option('--threads <n>', 'kernel threads (default: all cores)')
+    .option('--workers <n>', 'data loader worker threads')
+    .option('--data <dir>', 'dataset folder replacing the packaged location')
+    .option('--log <mode>', 'bar | json', 'bar')
+    .option('--quiet', 'no progress output')
+    .action(async (o: RetrainOptions) => {
+      if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
+      try {
+        await runRetrain(o);
+      } catch (e) {
+        if (e instanceof RetrainConfigError) throw new UsageError(e.message);
+        if (e instanceof RetrainError) {
+          // Not a usage mistake and not a bug: one line, exit status 1.
+          process.stderr.write(`cream: ${e.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,501 @@
+// Inference form of a child network, shared by the fast path below and the ONNX / TF.js exporters:
+// batch-norm folded into the preceding convolution (w' = w * gamma / sqrt(var + eps), b' = beta -
+// mean * gamma / sqrt(var + eps)), blocks flattened into a list of ops over named values. The fast
+// path runs that list on the native kernels without the tape, in buffers allocated once per batch
+// size and reused by every later call.
+import {
+  type Activation,
+  type BatchNorm2d,
+  type Conv2d,
+  ConvBnAct,
+  DepthwiseSeparable,
+  type Linear,
+  MBConv,
+  type Module,
+  ResBlock,
+  type SqueezeExcite,
+} from '../nn/index.ts';
+import { native, Tensor } from '../tensor/index.ts';
+import type { ChildNetwork } from './child-network.ts';
+
+/** A network holds a module or activation the inference form (and so the exporters) cannot express. */
+export class UnsupportedOpError extends Error {
+  override name = 'UnsupportedOpError';
+}
+
+interface OpBase {
+  /** The module's state-dict prefix (e.g. `blocks.2.0.conv_pw`), also used as the output's name. */
+  name: string;
+  output: string;
+}
+
+/** Convolution with folded BN: weight HWIO [k, k, in, out], or [k, k, C] when depthwise. */
+export interface ConvOp extends OpBase {
+  kind: 'conv';
+  input: string;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  depthwise: boolean;
+  weight: Float32Array;
+  bias: Float32Array;
+  act: Activation;
+}
+
+/** Squeeze-excite: pool, dense + ReLU, dense, hard-sigmoid relu6(x + 3) / 6, channel scaling. Weights [in, out]. */
+export interface SqueezeExciteOp extends OpBase {
+  kind: 'se';
+  input: string;
+  channels: number;
+  reduced: number;
+  reduceWeight: Float32Array;
+  reduceBias: Float32Array;
+  expandWeight: Float32Array;
+  expandBias: Float32Array;
+}
+
+export interface AddOp extends OpBase {
+  kind: 'add';
+  inputs: [string, string];
+  act: Activation;
+}
+
+/** Global average pool: [N, H, W, C] -> [N, C]. */
+export interface PoolOp extends OpBase {
+  kind: 'pool';
+  input: string;
+}
+
+/** Fully connected on [N, in]: weight [in, out]. */
+export interface DenseOp extends OpBase {
+  kind: 'dense';
+  input: string;
+  inFeatures: number;
+  outFeatures: number;
+  weight: Float32Array;
+  bias: Float32Array | null;
+  act: Activation;
+}
+
+export type InferenceOp = ConvOp | SqueezeExciteOp | AddOp | PoolOp | DenseOp;
+
+export interface InferenceGraph {
+  /** The input value's name ('input'), NHWC. */
+  input: string;
+  /** [height, width, channels] of one image. */
+  inputShape: [number, number, number];
+  output: string;
+  classes: number;
+  /** In execution order; every op reads values written by earlier ops (or the input). */
+  ops: InferenceOp[];
+}
+
+const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'swish', 'hswish'];
+
+function checkAct(act: Activation, where: string): Activation {
+  if (!ACTIVATIONS.includes(act)) throw new UnsupportedOpError(`${where}: activation "${act}" cannot be exported`);
+  return act;
+}
+
+/** Scale and shift of an eval-mode BN, in double: y = x * scale + shift. */
+function bnAffine(bn: BatchNorm2d): { scale: Float64Array; shift: Float64Array } {
+  const c = bn.channels;
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  const [g, b, m, v] = [bn.weight.f32, bn.bias.f32, bn.runningMean.f32, bn.runningVar.f32];
+  for (let i = 0; i < c; i++) {
+    scale[i] = g[i] / Math.sqrt(v[i] + bn.eps);
+    shift[i] = b[i] - m[i] * scale[i];
+  }
+  return { scale, shift };
+}
+
+function foldConv(conv: Conv2d, bn: BatchNorm2d, name: string, input: string, act: Activation): ConvOp {
+  if (conv.groups !== 1 && !conv.depthwise) {
+    throw new UnsupportedOpError(`${name}: grouped convolution (groups ${conv.groups}) cannot be exported`);
+  }
+  const { scale, shift } = bnAffine(bn);
+  const cout = conv.outChannels;
+  const w = conv.weight.f32;
+  const weight = new Float32Array(w.length);
+  // Output channels are the last axis in both layouts (HWIO and depthwise [k, k, C]).
+  for (let i = 0; i < w.length; i++) weight[i] = w[i] * scale[i % cout];
+  const bias = new Float32Array(cout);
+  const convBias = conv.bias?.f32;
+  for (let o = 0; o < cout; o++) bias[o] = shift[o] + (convBias ? convBias[o] * scale[o] : 0);
+  return {
+    kind: 'conv',
+    name,
+    input,
+    output: name,
+    inChannels: conv.inChannels,
+    outChannels: cout,
+    kernel: conv.kernel,
+    stride: conv.stride,
+    padding: conv.padding,
+    depthwise: conv.depthwise,
+    weight,
+    bias,
+    act: checkAct(act, name),
+  };
+}
+
+function dense(l: Linear, name: string, input: string, act: Activation): DenseOp {
+  return {
+    kind: 'dense',
+    name,
+    input,
+    output: name,
+    inFeatures: l.inFeatures,
+    outFeatures: l.outFeatures,
+    weight: l.weight.f32.slice(),
+    bias: l.bias ? l.bias.f32.slice() : null,
+    act: checkAct(act, name),
+  };
+}
+
+function squeezeExcite(se: SqueezeExcite, name: string, input: string): SqueezeExciteOp {
+  return {
+    kind: 'se',
+    name,
+    input,
+    output: name,
+    channels: se.convReduce.inFeatures,
+    reduced: se.convReduce.outFeatures,
+    reduceWeight: se.convReduce.weight.f32.slice(),
+    reduceBias: se.convReduce.bias ? se.convReduce.bias.f32.slice() : new Float32Array(se.convReduce.outFeatures),
+    expandWeight: se.convExpand.weight.f32.slice(),
+    expandBias: se.convExpand.bias ? se.convExpand.bias.f32.slice() : new Float32Array(se.convExpand.outFeatures),
+  };
+}
+
+/** Appends the ops of one block reading `input`; returns the name of its output. */
+function lowerBlock(m: Module, name: string, input: string, ops: InferenceOp[], what: string): string {
+  const last = (): string => ops[ops.length - 1].output;
+  if (m instanceof ConvBnAct) {
+    ops.push(foldConv(m.conv, m.bn, name, input, m.opts.act ?? 'swish'));
+  } else if (m instanceof DepthwiseSeparable) {
+    const act = m.opts.act ?? 'swish';
+    ops.push(foldConv(m.convDw, m.bn1, `${name}.conv_dw`, input, act));
+    if (m.se) ops.push(squeezeExcite(m.se, `${name}.se`, last()));
+    ops.push(foldConv(m.convPw, m.bn2, `${name}.conv_pw`, last(), 'none'));
+    if (m.residual) ops.push({ kind: 'add', name, output: name, inputs: [last(), input], act: 'none' });
+  } else if (m instanceof MBConv) {
+    const act = m.config.act;
+    if (m.convPw && m.bn1) ops.push(foldConv(m.convPw, m.bn1, `${name}.conv_pw`, input, act));
+    ops.push(foldConv(m.convDw, m.bn2, `${name}.conv_dw`, m.convPw ? last() : input, act));
+    if (m.se) ops.push(squeezeExcite(m.se, `${name}.se`, last()));
+    ops.push(foldConv(m.convPwl, m.bn3, `${name}.conv_pwl`, last(), 'none'));
+    if (m.residual) ops.push({ kind: 'add', name, output: name, inputs: [last(), input], act: 'none' });
+  } else if (m instanceof ResBlock) {
+    ops.push(foldConv(m.conv1, m.bn1, `${name}.conv1`, input, m.act));
+    ops.push(foldConv(m.conv2, m.bn2, `${name}.conv2`, last(), m.act));
+    ops.push(foldConv(m.conv3, m.bn3, `${name}.conv3`, last(), 'none'));
+    const main = last();
+    let shortcut = input;
+    if (m.downConv && m.downBn) {
+      ops.push(foldConv(m.downConv, m.downBn, `${name}.downsample_conv`, input, 'none'));
+      shortcut = last();
+    }
+    ops.push({ kind: 'add', name, output: name, inputs: [main, shortcut], act: checkAct(m.act, name) });
+  } else {
+    throw new UnsupportedOpError(
+      `cannot export ${what} at ${name}: module ${m.constructor.name} is not one the exporter knows ` +
+        '(MBConv, ResBlock, ConvBnAct, DepthwiseSeparable)',
+    );
+  }
+  return last();
+}
+
+/**
+ * The inference form of `net` with its current weights and BN running statistics. Throws
+ * UnsupportedOpError naming the op when a layer has a module the inference form does not know.
+ */
+export function foldNetwork(net: ChildNetwork): InferenceGraph {
+  const space = net.space;
+  const ops: InferenceOp[] = [];
+  let x = lowerBlock(net.stem, 'stem', 'input', ops, 'the stem');
+  for (const item of space.body) {
+    if (item.kind === 'fixed') {
+      const p = item.block.position;
+      x = lowerBlock(net.fixed.get(p)!, `blocks.${p}`, x, ops, `fixed block "${item.block.kind}"`);
+      continue;
+    }
+    const st = item.stage;
+    net.layers[st.index].forEach((m, l) => {
+      if (m) x = lowerBlock(m, `blocks.${st.position}.${l}`, x, ops, `op "${net.arch[st.index][l]}"`);
+    });
+  }
+  const head = net.head;
+  if (head.conv) x = lowerBlock(head.conv, 'head.conv_head', x, ops, 'the head conv');
+  ops.push({ kind: 'pool', name: 'head.pool', output: 'head.pool', input: x });
+  x = 'head.pool';
+  if (head.features) {
+    ops.push(dense(head.features, 'head.conv_features', x, space.activation));
+    x = 'head.conv_features';
+  }
+  ops.push(dense(head.classifier, 'head.classifier', x, 'none'));
+  return {
+    input: 'input',
+    inputShape: [space.resolution, space.resolution, space.inputChannels],
+    output: 'head.classifier',
+    classes: space.classes,
+    ops,
+  };
+}
+
+// ---- the fast path ---------------------------------------------------------------------------
+
+const EMPTY = new Float32Array(0);
+const ACT_CODE = { none: 0, relu: 1, relu6: 2, swish: 3, sigmoid: 4, hardSigmoid: 5 } as const;
+
+type Step = (values: Float32Array[]) => void;
+
+interface CompiledPlan {
+  steps: Step[];
+  /** Slot per value; slot 0 is the input, bound at each call. */
+  values: Float32Array[];
+  outputSlot: number;
+  inputLength: number;
+}
+
+/** Hands out buffers, reusing those whose values are dead (best fit), so activations stay in cache. */
+class BufferArena {
+  private free: Float32Array[] = [];
+  take(length: number): Float32Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const n = this.free[i].length;
+      if (n >= length && (best < 0 || n < this.free[best].length)) best = i;
+    }
+    const buf = best >= 0 ? this.free.splice(best, 1)[0] : new Float32Array(length);
+    return buf.length === length ? buf : buf.subarray(0, length);
+  }
+  give(view: Float32Array): void {
+    this.free.push(new Float32Array(view.buffer, 0, view.buffer.byteLength / 4));
+  }
+}
+
+/**
+ * A child network folded for inference: `run` computes logits with no tape and no allocation after
+ * the first call of each batch size (its buffers are kept and reused).
+ */
+export class InferenceNetwork {
+  private readonly plans = new Map<number, CompiledPlan>();
+
+  constructor(readonly graph: InferenceGraph) {}
+
+  static fromNetwork(net: ChildNetwork): InferenceNetwork {
+    return new InferenceNetwork(foldNetwork(net));
+  }
+
+  /**
+   * Logits [batch, classes] of `x` (NHWC, batch images). The returned array is an internal buffer,
+   * overwritten by the next call with the same batch size: copy it to keep it.
+   */
+  run(x: Float32Array, batch: number): Float32Array {
+    const plan = this.plan(batch);
+    if (x.length !== plan.inputLength) {
+      const [h, w, c] = this.graph.inputShape;
+      throw new Error(
+        `InferenceNetwork.run: x has ${x.length} values, batch ${batch} of [${h}, ${w}, ${c}] needs ${plan.inputLength}`,
+      );
+    }
+    const values = plan.values;
+    values[0] = x;
+    for (const step of plan.steps) step(values);
+    values[0] = EMPTY;
+    return values[plan.outputSlot];
+  }
+
+  /** Logits as a new tensor, for x [N, H, W, C]. */
+  forward(x: Tensor): Tensor {
+    const [h, w, c] = this.graph.inputShape;
+    if (x.rank !== 4 || x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c) {
+      throw new Error(`InferenceNetwork.forward: x must be [N, ${h}, ${w}, ${c}], got [${x.shape.join(', ')}]`);
+    }
+    return Tensor.from(this.run(x.f32, x.shape[0]), [x.shape[0], this.graph.classes]);
+  }
+
+  /** Forgets the buffers of every batch size. */
+  release(): void {
+    this.plans.clear();
+  }
+
+  private plan(batch: number): CompiledPlan {
+    let p = this.plans.get(batch);
+    if (!p) {
+      if (!Number.isInteger(batch) || batch < 1)
+        throw new Error(`InferenceNetwork.run: batch must be a positive integer, got ${batch}`);
+      p = compile(this.graph, batch);
+      this.plans.set(batch, p);
+    }
+    return p;
+  }
+}
+
+function opInputs(op: InferenceOp): string[] {
+  return op.kind === 'add' ? op.inputs : [op.input];
+}
+
+function compile(g: InferenceGraph, n: number): CompiledPlan {
+  const [h0, w0, c0] = g.inputShape;
+  const slots = new Map<string, number>([[g.input, 0]]);
+  const shapes = new Map<string, number[]>([[g.input, [n, h0, w0, c0]]]);
+  const values: Float32Array[] = [EMPTY];
+  const lastUse = new Map<string, number>();
+  g.ops.forEach((op, i) => {
+    for (const v of opInputs(op)) lastUse.set(v, i);
+  });
+  lastUse.set(g.output, Number.POSITIVE_INFINITY);
+  const arena = new BufferArena();
+  const owner = new Map<number, string>(); // slot -> value that owns its buffer now
+  const steps: Step[] = [];
+
+  const slotOf = (v: string): number => {
+    const s = slots.get(v);
+    if (s === undefined) throw new Error(`inference graph: value ${v} is read before it is written`);
+    return s;
+  };
+  const define = (v: string, shape: number[], reuse?: string): number => {
+    let slot: number;
+    if (reuse !== undefined) {
+      slot = slotOf(reuse);
+    } else {
+      slot = values.length;
+      values.push(arena.take(shape.reduce((a, b) => a * b, 1)));
+    }
+    owner.set(slot, v);
+    slots.set(v, slot);
+    shapes.set(v, shape);
+    return slot;
+  };
+  /** An input that dies at op i and owns a buffer of its own may be overwritten by the op's output. */
+  const reusable = (v: string, i: number): boolean =>
+    v !== g.input && lastUse.get(v) === i && owner.get(slotOf(v)) === v;
+
+  g.ops.forEach((op, i) => {
+    if (op.kind === 'conv') steps.push(...convSteps(op, slotOf(op.input), shapes.get(op.input)!, define));
+    else if (op.kind === 'se') {
+      const shape = shapes.get(op.input)!;
+      steps.push(
+        seStep(op, slotOf(op.input), shape, define(op.output, shape, reusable(op.input, i) ? op.input : undefined)),
+      );
+    } else if (op.kind === 'add') {
+      const [a, b] = op.inputs;
+      const sa = slotOf(a);
+      const sb = slotOf(b);
+      const into = reusable(a, i) ? a : reusable(b, i) ? b : undefined;
+      const out = define(op.output, shapes.get(a)!, into);
+      steps.push((v) => native.add(v[sa], v[sb], v[out]));
+      const act = activationStep(op.act, out, shapes.get(a)!);
+      if (act) steps.push(act);
+    } else if (op.kind === 'pool') {
+      const [, hh, ww, cc] = shapes.get(op.input)!;
+      const src = slotOf(op.input);
+      const out = define(op.output, [n, cc]);
+      steps.push((v) => native.globalAvgPool(v[src], n, hh * ww, cc, v[out]));
+    } else {
+      const src = slotOf(op.input);
+      const out = define(op.output, [n, op.outFeatures]);
+      steps.push(
+        biasActStep(
+          (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], n, op.inFeatures, op.outFeatures, false),
+          op.bias,
+          op.act,
+          out,
+          [n, op.outFeatures],
+        ),
+      );
+    }
+    // Buffers of values read for the last time go back to the arena (unless the output took them).
+    for (const v of new Set(opInputs(op))) {
+      const s = slotOf(v);
+      if (v !== g.input && lastUse.get(v) === i && owner.get(s) === v) {
+        arena.give(values[s]);
+        owner.delete(s);
+      }
+    }
+  });
+  return { steps, values, outputSlot: slotOf(g.output), inputLength: n * h0 * w0 * c0 };
+}
+
+type Define = (v: string, shape: number[], reuse?: string) => number;
+
+function convSteps(op: ConvOp, src: number, inShape: number[], define: Define): Step[] {
+  const [n, h, w, cin] = inShape;
+  const { kernel: k, stride, padding: pad, outChannels: cout } = op;
+  const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
+  const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
+  const shape = [n, ho, wo, cout];
+  const out = define(op.output, shape);
+  let run: Step;
+  if (op.depthwise) {
+    run = (v) => native.depthwiseForward(v[src], op.weight, v[out], n, h, w, cin, k, k, stride, pad, pad);
+  } else if (k === 1 && stride === 1 && pad === 0) {
+    run = (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], n * h * w, cin, cout, false);
+  } else {
+    // oneDNN adds the bias inside the convolution, so only the activation is left.
+    const conv: Step = (v) =>
+      native.convForward(v[src], op.weight, op.bias, v[out], n, h, w, cin, cout, k, k, stride, pad, 1, true);
+    const act = activationStep(op.act, out, shape);
+    return act ? [conv, act] : [conv];
+  }
+  return [biasActStep(run, op.bias, op.act, out, shape)];
+}
+
+/**
+ * `run`, then y = act(y + bias) in one pass: the BN kernel in inference mode with mean 0, variance
+ * 1, gamma 1 (and an epsilon too small to change 1/sqrt(1 + eps) from 1) is exactly that.
+ */
+function biasActStep(run: Step, bias: Float32Array | null, act: Activation, out: number, shape: number[]): Step {
+  const c = shape[shape.length - 1];
+  const ones = new Float32Array(c).fill(1);
+  const zeros = new Float32Array(c);
+  const beta = bias ?? zeros;
+  const scratchMean = new Float32Array(c);
+  const scratchInvstd = new Float32Array(c);
+  const fused = act === 'hswish' ? 'none' : act;
+  const code = ACT_CODE[fused];
+  const hswish = act === 'hswish' ? activationStep('hswish', out, shape) : null;
+  if (!bias && fused === 'none') return hswish ? (v) => (run(v), hswish(v)) : run;
+  return (v) => {
+    run(v);
+    const y = v[out];
+    native.bnForward(y, c, ones, beta, zeros, ones, false, 0, 1e-30, code, y, scratchMean, scratchInvstd);
+    if (hswish) hswish(v);
+  };
+}
+
+/** In-place activation of slot `out`, or null for 'none'. */
+function activationStep(act: Activation, out: number, shape: number[]): Step | null {
+  if (act === 'none') return null;
+  if (act === 'hswish') {
+    const gate = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    return (v) => {
+      native.actForward(ACT_CODE.hardSigmoid, v[out], gate);
+      native.mul(v[out], gate, v[out]);
+    };
+  }
+  const code = ACT_CODE[act];
+  return (v) => native.actForward(code, v[out], v[out]);
+}
+
+function seStep(op: SqueezeExciteOp, src: number, shape: number[], out: number): Step {
+  const [n, h, w, c] = shape;
+  const r = op.reduced;
+  const pooled = new Float32Array(n * c);
+  const reduced = new Float32Array(n * r);
+  const gate = new Float32Array(n * c);
+  return (v) => {
+    const x = v[src];
+    native.globalAvgPool(x, n, h * w, c, pooled);
+    native.gemmForward(pooled, op.reduceWeight, op.reduceBias, reduced, n, c, r, true);
+    native.actForward(ACT_CODE.relu, reduced, reduced);
+    native.gemmForward(reduced, op.expandWeight, op.expandBias, gate, n, r, c, true);
+    native.actForward(ACT_CODE.hardSigmoid, gate, gate);
+    native.mulChannel(x, gate, n, h * w, c, v[out]);
+  };
+}
