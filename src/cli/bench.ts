@@ -1,5 +1,5 @@
 /**
- * `cream bench ops|data|train-step`: the benchmarks of bench/ and src/cli/bench-data.ts, with JSON
+ * `cream bench ops|data|train-step|latency`: the benchmarks of bench/ and src/cli/bench-data.ts, with JSON
  * output. Speed targets live here, never in the test suite.
  */
 import type { Command } from 'commander';
@@ -60,6 +60,29 @@ export function registerBenchCommands(program: Command): void {
         workers: int(o.workers, '--workers', 0),
         augment: o.augment,
       });
+    });
+
+  bench
+    .command('latency')
+    .description('batch-1 one-thread inference latency: our fast path vs onnxruntime-node vs PyTorch, same networks')
+    .option('--networks <list>', 'comma-separated: fmnist/small,fmnist/mid,fmnist/large,imagenet/cream-287m (default: all)')
+    .option('--runs <n>', 'timed runs per engine (median reported)', '200')
+    .option('--warmup <n>', 'untimed runs first', '20')
+    .option('--no-torch', 'skip the PyTorch reference')
+    .option('--no-ort', 'skip onnxruntime-node')
+    .option('--json', 'one JSON object per network')
+    .action(async (o: { networks?: string; runs: string; warmup: string; torch: boolean; ort: boolean; json?: boolean }) => {
+      const { runLatencyBench } = await import('../../bench/latency.ts');
+      const rows = await runLatencyBench({
+        networks: o.networks?.split(',').map((s) => s.trim()),
+        runs: int(o.runs, '--runs'),
+        warmup: int(o.warmup, '--warmup', 0),
+        torch: o.torch,
+        ort: o.ort,
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      if (o.json) for (const r of rows) console.log(JSON.stringify(r));
+      else console.table(rows.map((r) => ({ network: r.network, ours: r.oursMs, eager: r.oursEagerMs, ort: r.ortMs, torch: r.torchMs, ortOverOurs: r.ortOverOurs, torchOverOurs: r.torchOverOurs })));
     });
 
   bench

@@ -177,13 +177,13 @@ function tensor(t: OnnxInitializer): Message {
     else {
       raw = new Uint8Array(t.data.length * 4);
       const dv = new DataView(raw.buffer);
-      t.data.forEach((v, i) => dv.setFloat32(i * 4, v, true));
+      for (let i = 0; i < t.data.length; i++) dv.setFloat32(i * 4, t.data[i], true);
     }
     return m.int(2, ONNX_FLOAT).string(8, t.name).bytes(9, raw);
   }
   const raw = new Uint8Array(t.data.int64.length * 8);
   const dv = new DataView(raw.buffer);
-  t.data.int64.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
+  for (let i = 0; i < t.data.int64.length; i++) dv.setBigInt64(i * 8, BigInt(t.data.int64[i]), true);
   return m.int(2, ONNX_INT64).string(8, t.name).bytes(9, raw);
 }
 

@@ -14,8 +14,9 @@
  * Input: float32 [batch, H, W, C] (NHWC, as our engine). Output: logits [batch, classes].
  * The metadata is in model.json's `userDefinedMetadata.cream` (`model.getUserDefinedMetadata()`).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ConvOp, InferenceGraph, InferenceOp } from '../models/inference.ts';
 import type { Activation } from '../nn/index.ts';

@@ -190,16 +190,16 @@ function lowerBlock(m: Module, name: string, input: string, ops: InferenceOp[], 
     ops.push(foldConv(m.convPwl, m.bn3, `${name}.conv_pwl`, last(), 'none'));
     if (m.residual) ops.push({ kind: 'add', name, output: name, inputs: [last(), input], act: 'none' });
   } else if (m instanceof ResBlock) {
-    ops.push(foldConv(m.conv1, m.bn1, `${name}.conv1`, input, m.act));
-    ops.push(foldConv(m.conv2, m.bn2, `${name}.conv2`, last(), m.act));
-    ops.push(foldConv(m.conv3, m.bn3, `${name}.conv3`, last(), 'none'));
-    const main = last();
+    // The projection shortcut first, so that conv3 can accumulate onto it (see compile).
     let shortcut = input;
     if (m.downConv && m.downBn) {
       ops.push(foldConv(m.downConv, m.downBn, `${name}.downsample_conv`, input, 'none'));
       shortcut = last();
     }
-    ops.push({ kind: 'add', name, output: name, inputs: [main, shortcut], act: checkAct(m.act, name) });
+    ops.push(foldConv(m.conv1, m.bn1, `${name}.conv1`, input, m.act));
+    ops.push(foldConv(m.conv2, m.bn2, `${name}.conv2`, last(), m.act));
+    ops.push(foldConv(m.conv3, m.bn3, `${name}.conv3`, last(), 'none'));
+    ops.push({ kind: 'add', name, output: name, inputs: [last(), shortcut], act: checkAct(m.act, name) });
   } else {
     throw new UnsupportedOpError(
       `cannot export ${what} at ${name}: module ${m.constructor.name} is not one the exporter knows ` +
@@ -259,6 +259,17 @@ interface CompiledPlan {
   values: Float32Array[];
   outputSlot: number;
   inputLength: number;
+  /** The kernel chosen for each conv op (`name: candidate`). */
+  choices: string[];
+}
+
+export interface InferenceOptions {
+  /**
+   * When a batch size is first run, time the alternative kernels of each convolution on its shape
+   * (oneDNN vs our GEMM / depthwise kernels) and keep the fastest. Default false: fixed choices,
+   * so results do not depend on timing noise.
+   */
+  tune?: boolean;
 }
 
 /** Hands out buffers, reusing those whose values are dead (best fit), so activations stay in cache. */
@@ -285,10 +296,18 @@ class BufferArena {
 export class InferenceNetwork {
   private readonly plans = new Map<number, CompiledPlan>();
 
-  constructor(readonly graph: InferenceGraph) {}
+  constructor(
+    readonly graph: InferenceGraph,
+    readonly options: InferenceOptions = {},
+  ) {}
 
-  static fromNetwork(net: ChildNetwork): InferenceNetwork {
-    return new InferenceNetwork(foldNetwork(net));
+  static fromNetwork(net: ChildNetwork, options: InferenceOptions = {}): InferenceNetwork {
+    return new InferenceNetwork(foldNetwork(net), options);
+  }
+
+  /** The kernel used for each convolution at this batch size (compiles the plan if needed). */
+  kernelChoices(batch: number): string[] {
+    return [...this.plan(batch).choices];
   }
 
   /**
@@ -329,7 +348,7 @@ export class InferenceNetwork {
     if (!p) {
       if (!Number.isInteger(batch) || batch < 1)
         throw new Error(`InferenceNetwork.run: batch must be a positive integer, got ${batch}`);
-      p = compile(this.graph, batch);
+      p = compile(this.graph, batch, this.options.tune ?? false);
       this.plans.set(batch, p);
     }
     return p;
@@ -340,11 +359,12 @@ function opInputs(op: InferenceOp): string[] {
   return op.kind === 'add' ? op.inputs : [op.input];
 }
 
-function compile(g: InferenceGraph, n: number): CompiledPlan {
+function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
   const [h0, w0, c0] = g.inputShape;
   const slots = new Map<string, number>([[g.input, 0]]);
   const shapes = new Map<string, number[]>([[g.input, [n, h0, w0, c0]]]);
-  const values: Float32Array[] = [EMPTY];
+  // While compiling, the input slot holds zeros (tuning runs ops on it).
+  const values: Float32Array[] = [new Float32Array(n * h0 * w0 * c0)];
   const lastUse = new Map<string, number>();
   g.ops.forEach((op, i) => {
     for (const v of opInputs(op)) lastUse.set(v, i);
@@ -353,6 +373,7 @@ function compile(g: InferenceGraph, n: number): CompiledPlan {
   const arena = new BufferArena();
   const owner = new Map<number, string>(); // slot -> value that owns its buffer now
   const steps: Step[] = [];
+  const choices: string[] = [];
 
   const slotOf = (v: string): number => {
     const s = slots.get(v);
@@ -375,10 +396,54 @@ function compile(g: InferenceGraph, n: number): CompiledPlan {
   /** An input that dies at op i and owns a buffer of its own may be overwritten by the op's output. */
   const reusable = (v: string, i: number): boolean =>
     v !== g.input && lastUse.get(v) === i && owner.get(slotOf(v)) === v;
+  /** `conv` is a 1x1 stride-1 conv read only by the residual `add` right after it, whose other input may be overwritten. */
+  const residualFusable = (conv: ConvOp, add: AddOp, i: number): boolean => {
+    if (conv.depthwise || conv.kernel !== 1 || conv.stride !== 1 || conv.padding !== 0 || conv.act !== 'none')
+      return false;
+    if (add.act === 'hswish' || !add.inputs.includes(conv.output) || lastUse.get(conv.output) !== i + 1) return false;
+    const other = add.inputs[0] === conv.output ? add.inputs[1] : add.inputs[0];
+    return other !== conv.output && reusable(other, i + 1);
+  };
 
-  g.ops.forEach((op, i) => {
-    if (op.kind === 'conv') steps.push(...convSteps(op, slotOf(op.input), shapes.get(op.input)!, define));
-    else if (op.kind === 'se') {
+  /** Buffers of values read for the last time by op i go back to the arena (unless an output took them). */
+  const release = (op: InferenceOp, i: number): void => {
+    for (const v of new Set(opInputs(op))) {
+      const s = slotOf(v);
+      if (v !== g.input && lastUse.get(v) === i && owner.get(s) === v) {
+        arena.give(values[s]);
+        owner.delete(s);
+      }
+    }
+  };
+
+  for (let i = 0; i < g.ops.length; i++) {
+    const op = g.ops[i];
+    const next = g.ops[i + 1];
+    if (op.kind === 'conv' && next?.kind === 'add' && residualFusable(op, next, i)) {
+      // A 1x1 projection followed by the residual add: the GEMM accumulates onto the shortcut's
+      // buffer (beta = 1), then one pass adds the bias and applies the add's activation.
+      const other = next.inputs[0] === op.output ? next.inputs[1] : next.inputs[0];
+      const [nn, h, w, cin] = shapes.get(op.input)!;
+      const m = nn * h * w;
+      const cout = op.outChannels;
+      const src = slotOf(op.input);
+      const acc = define(next.output, [nn, h, w, cout], other);
+      slots.set(op.output, acc);
+      const gemm: Step = (v) =>
+        native.sgemm(false, false, m, cout, cin, 1, v[src], cin, op.weight, cout, 1, v[acc], cout);
+      steps.push(biasActStep(gemm, op.bias, next.act, acc, [nn, h, w, cout]));
+      choices.push(`${op.name}: gemm+residual`);
+      release(op, i);
+      release(next, i + 1);
+      i++;
+      continue;
+    }
+    if (op.kind === 'conv') {
+      const candidates = convCandidates(op, slotOf(op.input), shapes.get(op.input)!, define);
+      const chosen = tune && candidates.length > 1 ? fastest(candidates, values) : candidates[0];
+      choices.push(`${op.name}: ${chosen.name}`);
+      steps.push(...chosen.steps);
+    } else if (op.kind === 'se') {
       const shape = shapes.get(op.input)!;
       steps.push(
         seStep(op, slotOf(op.input), shape, define(op.output, shape, reusable(op.input, i) ? op.input : undefined)),
@@ -410,40 +475,64 @@ function compile(g: InferenceGraph, n: number): CompiledPlan {
         ),
       );
     }
-    // Buffers of values read for the last time go back to the arena (unless the output took them).
-    for (const v of new Set(opInputs(op))) {
-      const s = slotOf(v);
-      if (v !== g.input && lastUse.get(v) === i && owner.get(s) === v) {
-        arena.give(values[s]);
-        owner.delete(s);
-      }
-    }
-  });
-  return { steps, values, outputSlot: slotOf(g.output), inputLength: n * h0 * w0 * c0 };
+    release(op, i);
+  }
+  values[0] = EMPTY;
+  return { steps, values, outputSlot: slotOf(g.output), inputLength: n * h0 * w0 * c0, choices };
 }
 
 type Define = (v: string, shape: number[], reuse?: string) => number;
 
-function convSteps(op: ConvOp, src: number, inShape: number[], define: Define): Step[] {
+interface Candidate {
+  name: string;
+  steps: Step[];
+}
+
+/** The ways to run one conv op; the first is the default, `tune` times them all. */
+function convCandidates(op: ConvOp, src: number, inShape: number[], define: Define): Candidate[] {
   const [n, h, w, cin] = inShape;
   const { kernel: k, stride, padding: pad, outChannels: cout } = op;
   const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
   const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
   const shape = [n, ho, wo, cout];
   const out = define(op.output, shape);
-  let run: Step;
+  const groups = op.depthwise ? cin : 1;
+  // oneDNN adds the bias inside the convolution, so only the activation is left.
+  const onednn: Step = (v) =>
+    native.convForward(v[src], op.weight, op.bias, v[out], n, h, w, cin, cout, k, k, stride, pad, groups, true);
+  const act = activationStep(op.act, out, shape);
+  const viaOnednn = { name: 'onednn', steps: act ? [onednn, act] : [onednn] };
   if (op.depthwise) {
-    run = (v) => native.depthwiseForward(v[src], op.weight, v[out], n, h, w, cin, k, k, stride, pad, pad);
-  } else if (k === 1 && stride === 1 && pad === 0) {
-    run = (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], n * h * w, cin, cout, false);
-  } else {
-    // oneDNN adds the bias inside the convolution, so only the activation is left.
-    const conv: Step = (v) =>
-      native.convForward(v[src], op.weight, op.bias, v[out], n, h, w, cin, cout, k, k, stride, pad, 1, true);
-    const act = activationStep(op.act, out, shape);
-    return act ? [conv, act] : [conv];
+    const dw: Step = (v) => native.depthwiseForward(v[src], op.weight, v[out], n, h, w, cin, k, k, stride, pad, pad);
+    return [{ name: 'depthwise+bias-act', steps: [biasActStep(dw, op.bias, op.act, out, shape)] }, viaOnednn];
   }
-  return [biasActStep(run, op.bias, op.act, out, shape)];
+  if (k === 1 && stride === 1 && pad === 0) {
+    const gemm: Step = (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], n * h * w, cin, cout, false);
+    return [{ name: 'gemm+bias-act', steps: [biasActStep(gemm, op.bias, op.act, out, shape)] }, viaOnednn];
+  }
+  return [viaOnednn];
+}
+
+/** The fastest candidate on this machine: best of a few timed runs each (the input is zeros). */
+function fastest(candidates: Candidate[], values: Float32Array[]): Candidate {
+  let best = candidates[0];
+  let bestMs = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const run = () => {
+      for (const s of c.steps) s(values);
+    };
+    for (let i = 0; i < 3; i++) run();
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      run();
+      const ms = performance.now() - t0;
+      if (ms < bestMs) {
+        bestMs = ms;
+        best = c;
+      }
+    }
+  }
+  return best;
 }
 
 /**
@@ -460,7 +549,13 @@ function biasActStep(run: Step, bias: Float32Array | null, act: Activation, out:
   const fused = act === 'hswish' ? 'none' : act;
   const code = ACT_CODE[fused];
   const hswish = act === 'hswish' ? activationStep('hswish', out, shape) : null;
-  if (!bias && fused === 'none') return hswish ? (v) => (run(v), hswish(v)) : run;
+  if (!bias && fused === 'none') {
+    if (!hswish) return run;
+    return (v) => {
+      run(v);
+      hswish(v);
+    };
+  }
   return (v) => {
     run(v);
     const y = v[out];

@@ -52,7 +52,11 @@ export function fashionImages(count: number, size = 28, channels = 1): Float32Ar
   for (let i = 0; i < count; i++) {
     // Every 97th image, so the batch mixes classes.
     const src = test.images.subarray(((i * 97) % test.count) * 784, (((i * 97) % test.count) + 1) * 784);
-    const pixels = size === 28 ? src : (resizeBilinear(src, 28, 28, 1, resized, size, size), resized);
+    let pixels = src;
+    if (size !== 28) {
+      resizeBilinear(src, 28, 28, 1, resized, size, size);
+      pixels = resized;
+    }
     for (let p = 0; p < size * size; p++) {
       const v = (pixels[p] / 255 - mean[0]) / std[0];
       for (let c = 0; c < channels; c++) out[(i * size * size + p) * channels + c] = v;

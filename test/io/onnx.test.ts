@@ -3,13 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { exportMetadata, parseMetadataProps } from '../../src/io/export-metadata.ts';
 import { runOnnx } from '../../src/io/export-check.ts';
+import { exportMetadata, parseMetadataProps } from '../../src/io/export-metadata.ts';
 import { encodeOnnx, ONNX_OPSET, writeOnnx } from '../../src/io/onnx.ts';
 import { readOnnxSummary } from '../../src/io/onnx-proto.ts';
+import { ChildNetwork } from '../../src/models/index.ts';
 import { foldNetwork, InferenceNetwork, UnsupportedOpError } from '../../src/models/inference.ts';
-import { Module } from '../../src/nn/index.ts';
-import { childCost } from '../../src/space/index.ts';
+import { InitRandom, Module } from '../../src/nn/index.ts';
+import { childCost, loadSpace } from '../../src/space/index.ts';
 import type { Tensor } from '../../src/tensor/index.ts';
 import {
   FMNIST_ARCH,
@@ -26,7 +27,13 @@ import {
 
 const BATCH = 16;
 const dir = mkdtempSync(join(tmpdir(), 'cream-onnx-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+let shared: TestNetwork | null = null;
+/** The fmnist network, built once for the tests that only read it. */
+const fmnist = (): TestNetwork => (shared ??= trainedLikeNetwork('fmnist', FMNIST_ARCH));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+  shared?.net.dispose();
+});
 
 /** Exports `t` to ONNX, runs it in onnxruntime-node on real images; returns the worst differences. */
 async function roundTrip(t: TestNetwork, layout: 'NCHW' | 'NHWC' = 'NCHW') {
@@ -45,7 +52,7 @@ async function roundTrip(t: TestNetwork, layout: 'NCHW' | 'NHWC' = 'NCHW') {
 
 describe('ONNX export', { skip: HAVE_FASHION_MNIST ? false : 'Fashion-MNIST not installed' }, () => {
   test('fmnist child network: onnxruntime-node logits match our inference within 1e-4 on real images', async () => {
-    const t = trainedLikeNetwork('fmnist', FMNIST_ARCH);
+    const t = fmnist();
     const r = await roundTrip(t);
     assert.ok(r.scale > 2, `logits too small to be a test (${r.scale})`);
     assert.ok(r.vsFast <= 1e-4, `max |ort - fast path| = ${r.vsFast}`);
@@ -65,16 +72,13 @@ describe('ONNX export', { skip: HAVE_FASHION_MNIST ? false : 'Fashion-MNIST not 
     assert.equal(meta.params, cost.params);
     assert.equal(meta.params, t.net.parameterCount());
     assert.equal(meta.inputLayout, 'NCHW');
-    t.net.dispose();
   });
 
   test('NHWC input layout (a Transpose first) gives the same logits', async () => {
-    const t = trainedLikeNetwork('fmnist', FMNIST_ARCH);
-    const a = await roundTrip(t, 'NCHW');
-    const b = await roundTrip(t, 'NHWC');
+    const a = await roundTrip(fmnist(), 'NCHW');
+    const b = await roundTrip(fmnist(), 'NHWC');
     assert.ok(maxAbsDiff(a.ort, b.ort) <= 1e-5);
     assert.equal(readOnnxSummary(readFileSync(b.file)).opTypes[0], 'Transpose');
-    t.net.dispose();
   });
 
   test('fmnist+resblock (bottlenecks, projection shortcuts, activation after the add)', async () => {
@@ -94,28 +98,30 @@ describe('ONNX export', { skip: HAVE_FASHION_MNIST ? false : 'Fashion-MNIST not 
 
 describe('ONNX export errors', () => {
   test('an op the exporter does not know is named, and no file is written (an old one stays)', () => {
-    const t = trainedLikeNetwork('fmnist', FMNIST_ARCH);
+    const space = loadSpace('fmnist');
+    const net = new ChildNetwork(space, FMNIST_ARCH, new InitRandom(3));
     class Ghost extends Module {
       forward(x: Tensor): Tensor {
         return x;
       }
     }
-    t.net.layers[2][3] = new Ghost();
+    net.layers[2][3] = new Ghost();
     const file = join(dir, 'ghost.onnx');
-    const fail = () => writeOnnx(file, foldNetwork(t.net), exportMetadata(t.space, FMNIST_ARCH, 'NCHW'));
-    assert.throws(fail, (e: Error) => e instanceof UnsupportedOpError && /op "k5e6" at blocks\.3\.3: module Ghost/.test(e.message));
+    const fail = () => writeOnnx(file, foldNetwork(net), exportMetadata(space, FMNIST_ARCH, 'NCHW'));
+    assert.throws(
+      fail,
+      (e: Error) => e instanceof UnsupportedOpError && /op "k5e6" at blocks\.3\.3: module Ghost/.test(e.message),
+    );
     assert.equal(existsSync(file), false);
     writeFileSync(file, 'previous export');
     assert.throws(fail, UnsupportedOpError);
     assert.equal(readFileSync(file, 'utf8'), 'previous export');
-    t.net.dispose();
+    net.dispose();
   });
 
   test('the encoder is deterministic', () => {
-    const t = trainedLikeNetwork('fmnist', FMNIST_ARCH);
-    const g = foldNetwork(t.net);
-    const m = exportMetadata(t.space, FMNIST_ARCH, 'NCHW');
+    const g = foldNetwork(fmnist().net);
+    const m = exportMetadata(fmnist().space, FMNIST_ARCH, 'NCHW');
     assert.deepEqual(encodeOnnx(g, m), encodeOnnx(g, m));
-    t.net.dispose();
   });
 });

@@ -51,6 +51,24 @@ describe('inference fast path', () => {
     check('imagenet+conv', IMAGENET_CONV_ARCH, 32);
   });
 
+  test('tuned kernel choices (oneDNN vs own kernels, GEMM accumulating onto the residual) give the same logits', () => {
+    const { space, net } = trainedLikeNetwork('fmnist+resblock', RESBLOCK_ARCH);
+    const x = fashionImages(BATCH) ?? noiseImages(BATCH, 28, 1, 9);
+    const want = referenceLogits(net, x, BATCH);
+    const tuned = InferenceNetwork.fromNetwork(net, { tune: true });
+    assert.ok(maxAbsDiff(tuned.run(x, BATCH), want) <= 1e-4);
+    const choices = tuned.kernelChoices(BATCH);
+    assert.ok(
+      choices.some((c) => c.endsWith('gemm+residual')),
+      choices.join('\n'),
+    );
+    // ResBlock conv3 accumulates onto its projection shortcut; MBConv conv_pwl onto the block input.
+    assert.ok(choices.includes('blocks.1.0.conv3: gemm+residual'), choices.join('\n'));
+    assert.ok(choices.includes('blocks.1.1.conv_pwl: gemm+residual'), choices.join('\n'));
+    assert.equal(space.classes, 10);
+    net.dispose();
+  });
+
   test('folding changes the conv weights by the BN scale and leaves no BN op', () => {
     const { net } = trainedLikeNetwork('fmnist', FMNIST_ARCH);
     const g = foldNetwork(net);

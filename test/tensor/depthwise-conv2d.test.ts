@@ -302,6 +302,7 @@ describe('depthwiseConv2d', () => {
       /depthwiseConv2d: w \[3, 3, 5\] must have 4 channels .*x \[2, 8, 8, 4\]/,
     );
     assert.throws(() => depthwiseConv2d(x, Tensor.zeros([3, 3, 4], 'int32')), /depthwiseConv2d: w must be float32/);
+    assert.throws(() => depthwiseConv2d(Tensor.zeros([0, 8, 8, 4]), w), /x \[0, 8, 8, 4\] must not be empty/);
     assert.throws(() => depthwiseConv2d(x, w, { stride: 3 as 1 }), /depthwiseConv2d: stride must be 1 or 2, got 3/);
     assert.throws(() => depthwiseConv2d(x, w, { padding: -1 }), /depthwiseConv2d: padding must be a non-negative/);
     assert.throws(() => depthwiseConv2d(x, w, { padding: 1.5 }), /depthwiseConv2d: padding must be a non-negative/);

@@ -28,6 +28,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
       `${op}: w ${shapeString(w.shape)} must have ${C} channels (the last dimension of x ${shapeString(x.shape)})`,
     );
   }
+  if (x.size === 0) throw new Error(`${op}: x ${shapeString(x.shape)} must not be empty`);
   const stride = opts.stride ?? 1;
   if (stride !== 1 && stride !== 2) throw new Error(`${op}: stride must be 1 or 2, got ${stride}`);
   const padding = opts.padding;
@@ -41,7 +42,6 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
       `${op}: kernel ${KH}x${KW} (w ${shapeString(w.shape)}) does not fit x ${shapeString(x.shape)} padded by ${padH}/${padW}`,
     );
   }
-  if (N === 0 || C === 0) throw new Error(`${op}: x ${shapeString(x.shape)} must not be empty`);
   const Ho = Math.floor((H + 2 * padH - KH) / stride) + 1;
   const Wo = Math.floor((W + 2 * padW - KW) / stride) + 1;
   const geometry = [N, H, W, C, KH, KW, stride, padH, padW];
