@@ -23,24 +23,36 @@ export function registerBenchCommands(program: Command): void {
     .option('--only <text>', 'only ops whose name or kind contains this')
     .option('--threads <n>', 'kernel threads')
     .option('--no-torch', 'skip the PyTorch reference')
-    .action(async (o: { json?: boolean; batch: string; runs: string; only?: string; threads?: string; torch: boolean }) => {
-      const { runOpsBench } = await import('../../bench/ops.ts');
-      const { rows, overhead } = await runOpsBench({
-        batch: int(o.batch, '--batch'),
-        runs: int(o.runs, '--runs'),
-        only: o.only,
-        threads: o.threads ? int(o.threads, '--threads') : undefined,
-        torch: o.torch,
-        log: (m) => process.stderr.write(`${m}\n`),
-      });
-      if (o.json) {
-        for (const r of rows) console.log(JSON.stringify(r));
-        console.log(JSON.stringify(overhead));
-      } else {
-        console.table(rows.map((r) => ({ op: r.op, kind: r.kind, shape: r.shape, fwd: r.fwdGflops, fwdBwd: r.fwdBwdGflops, torch: r.torchFwdBwdGflops, ratio: r.ratio })));
-        console.log(overhead);
-      }
-    });
+    .action(
+      async (o: { json?: boolean; batch: string; runs: string; only?: string; threads?: string; torch: boolean }) => {
+        const { runOpsBench } = await import('../../bench/ops.ts');
+        const { rows, overhead } = await runOpsBench({
+          batch: int(o.batch, '--batch'),
+          runs: int(o.runs, '--runs'),
+          only: o.only,
+          threads: o.threads ? int(o.threads, '--threads') : undefined,
+          torch: o.torch,
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
+        if (o.json) {
+          for (const r of rows) console.log(JSON.stringify(r));
+          console.log(JSON.stringify(overhead));
+        } else {
+          console.table(
+            rows.map((r) => ({
+              op: r.op,
+              kind: r.kind,
+              shape: r.shape,
+              fwd: r.fwdGflops,
+              fwdBwd: r.fwdBwdGflops,
+              torch: r.torchFwdBwdGflops,
+              ratio: r.ratio,
+            })),
+          );
+          console.log(overhead);
+        }
+      },
+    );
 
   bench
     .command('data')
@@ -51,7 +63,8 @@ export function registerBenchCommands(program: Command): void {
     .option('--workers <n>', 'loader workers', '1')
     .option('--augment <kind>', 'search | retrain', 'search')
     .action(async (o: { json?: boolean; batch: string; seconds: string; workers: string; augment: string }) => {
-      if (o.augment !== 'search' && o.augment !== 'retrain') throw new UsageError(`--augment: expected search or retrain, got "${o.augment}"`);
+      if (o.augment !== 'search' && o.augment !== 'retrain')
+        throw new UsageError(`--augment: expected search or retrain, got "${o.augment}"`);
       const { benchData } = await import('./bench-data.ts');
       await benchData({
         json: Boolean(o.json),
@@ -65,25 +78,41 @@ export function registerBenchCommands(program: Command): void {
   bench
     .command('latency')
     .description('batch-1 one-thread inference latency: our fast path vs onnxruntime-node vs PyTorch, same networks')
-    .option('--networks <list>', 'comma-separated: fmnist/small,fmnist/mid,fmnist/large,imagenet/cream-287m (default: all)')
+    .option(
+      '--networks <list>',
+      'comma-separated: fmnist/small,fmnist/mid,fmnist/large,imagenet/cream-287m (default: all)',
+    )
     .option('--runs <n>', 'timed runs per engine (median reported)', '200')
     .option('--warmup <n>', 'untimed runs first', '20')
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-ort', 'skip onnxruntime-node')
     .option('--json', 'one JSON object per network')
-    .action(async (o: { networks?: string; runs: string; warmup: string; torch: boolean; ort: boolean; json?: boolean }) => {
-      const { runLatencyBench } = await import('../../bench/latency.ts');
-      const rows = await runLatencyBench({
-        networks: o.networks?.split(',').map((s) => s.trim()),
-        runs: int(o.runs, '--runs'),
-        warmup: int(o.warmup, '--warmup', 0),
-        torch: o.torch,
-        ort: o.ort,
-        log: (m) => process.stderr.write(`${m}\n`),
-      });
-      if (o.json) for (const r of rows) console.log(JSON.stringify(r));
-      else console.table(rows.map((r) => ({ network: r.network, ours: r.oursMs, eager: r.oursEagerMs, ort: r.ortMs, torch: r.torchMs, ortOverOurs: r.ortOverOurs, torchOverOurs: r.torchOverOurs })));
-    });
+    .action(
+      async (o: { networks?: string; runs: string; warmup: string; torch: boolean; ort: boolean; json?: boolean }) => {
+        const { runLatencyBench } = await import('../../bench/latency.ts');
+        const rows = await runLatencyBench({
+          networks: o.networks?.split(',').map((s) => s.trim()),
+          runs: int(o.runs, '--runs'),
+          warmup: int(o.warmup, '--warmup', 0),
+          torch: o.torch,
+          ort: o.ort,
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
+        if (o.json) for (const r of rows) console.log(JSON.stringify(r));
+        else
+          console.table(
+            rows.map((r) => ({
+              network: r.network,
+              ours: r.oursMs,
+              eager: r.oursEagerMs,
+              ort: r.ortMs,
+              torch: r.torchMs,
+              ortOverOurs: r.ortOverOurs,
+              torchOverOurs: r.torchOverOurs,
+            })),
+          );
+      },
+    );
 
   bench
     .command('train-step')
@@ -97,18 +126,30 @@ export function registerBenchCommands(program: Command): void {
     .option('--threads <n>', 'kernel threads')
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--json')
-    .action(async (o: { space: string; paths?: string; path: string; batch: string; steps: string; warmup: string; threads?: string; torch: boolean; json?: boolean }) => {
-      const { runTrainStepBench, DEFAULT_PATHS_FILE } = await import('../../bench/train-step.ts');
-      const r = runTrainStepBench({
-        space: o.space,
-        pathsFile: o.paths ?? DEFAULT_PATHS_FILE,
-        path: o.path,
-        batch: int(o.batch, '--batch'),
-        steps: int(o.steps, '--steps'),
-        warmup: int(o.warmup, '--warmup', 0),
-        threads: o.threads ? int(o.threads, '--threads') : undefined,
-        torch: o.torch,
-      });
-      console.log(o.json ? JSON.stringify(r) : r);
-    });
+    .action(
+      async (o: {
+        space: string;
+        paths?: string;
+        path: string;
+        batch: string;
+        steps: string;
+        warmup: string;
+        threads?: string;
+        torch: boolean;
+        json?: boolean;
+      }) => {
+        const { runTrainStepBench, DEFAULT_PATHS_FILE } = await import('../../bench/train-step.ts');
+        const r = runTrainStepBench({
+          space: o.space,
+          pathsFile: o.paths ?? DEFAULT_PATHS_FILE,
+          path: o.path,
+          batch: int(o.batch, '--batch'),
+          steps: int(o.steps, '--steps'),
+          warmup: int(o.warmup, '--warmup', 0),
+          threads: o.threads ? int(o.threads, '--threads') : undefined,
+          torch: o.torch,
+        });
+        console.log(o.json ? JSON.stringify(r) : r);
+      },
+    );
 }

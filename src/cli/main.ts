@@ -3,8 +3,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommands } from './bench.ts';
 import { UsageError } from './errors.ts';
-import { registerExportCommand } from './export.ts';
 import { registerEvalCommand } from './eval.ts';
+import { registerExportCommand } from './export.ts';
 import { registerRetrainCommand } from './retrain.ts';
 import { registerSearchCommand } from './search.ts';
 import { registerSpaceCommands } from './space.ts';

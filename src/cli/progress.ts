@@ -57,7 +57,10 @@ export function createProgress(mode: LogMode): Progress {
     start: (phase, total, done = 0) => {
       bar?.stop();
       bar = new cliProgress.SingleBar(
-        { format: `${phase} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {fields}`, hideCursor: true },
+        {
+          format: `${phase} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {fields}`,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, done, { fields: '' });

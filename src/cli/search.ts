@@ -61,7 +61,11 @@ function num(text: string | undefined, option: string): number | undefined {
 /** The config a fresh run uses: preset or file, then command-line overrides. */
 export function resolveSearchConfig(o: SearchOptions): SearchConfig {
   if (o.config && o.preset) throw new UsageError('give either --config or --preset, not both');
-  const base = o.config ? loadSearchConfigFile(o.config) : o.preset ? loadSearchPreset(o.preset) : validateSearchConfig({});
+  const base = o.config
+    ? loadSearchConfigFile(o.config)
+    : o.preset
+      ? loadSearchPreset(o.preset)
+      : validateSearchConfig({});
   return withOverrides(
     base,
     {
@@ -106,15 +110,20 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       throw new UsageError(`--resume ${o.resume}: no config.resolved.yaml there (not a search run folder)`);
     }
     if (!existsSync(join(o.resume, CHECKPOINT_FILE))) {
-      throw new UsageError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} there (the run stopped before its first checkpoint)`);
+      throw new UsageError(
+        `--resume ${o.resume}: no ${CHECKPOINT_FILE} there (the run stopped before its first checkpoint)`,
+      );
     }
     run = new RunFolder(o.resume);
     config = loadSearchConfigFile(run.path('config.resolved.yaml'));
   } else {
     config = resolveSearchConfig(o);
-    const out = o.out ?? join('runs', `search-${o.preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const out =
+      o.out ?? join('runs', `search-${o.preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     if (existsSync(join(out, CHECKPOINT_FILE))) {
-      throw new UsageError(`--out ${out} already holds a search checkpoint: pass --resume ${out} to continue it, or choose another --out`);
+      throw new UsageError(
+        `--out ${out} already holds a search checkpoint: pass --resume ${out} to continue it, or choose another --out`,
+      );
     }
     run = new RunFolder(out);
     run.writeText('config.resolved.yaml', toYaml(config));

@@ -21,7 +21,8 @@ export class MetaMatchingNetwork extends Module {
   ) {
     super();
     const { sliceSize, classes, hidden } = options;
-    if (!(Number.isInteger(sliceSize) && sliceSize >= 1)) throw new Error(`meta network: sliceSize must be >= 1, got ${sliceSize}`);
+    if (!(Number.isInteger(sliceSize) && sliceSize >= 1))
+      throw new Error(`meta network: sliceSize must be >= 1, got ${sliceSize}`);
     if (!(Number.isInteger(hidden) && hidden >= 0)) throw new Error(`meta network: hidden must be >= 0, got ${hidden}`);
     this.inFeatures = sliceSize * classes;
     this.layers =

@@ -49,7 +49,16 @@ export const searchConfigSchema = z.strictObject({
       weightDecay: z.number().min(0).default(4e-5),
       labelSmoothing: z.number().min(0).max(1).default(0.1),
     })
-    .default({ epochs: 120, warmupEpochs: 20, batchSize: 128, lr: 0.5, momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1 }),
+    .default({
+      epochs: 120,
+      warmupEpochs: 20,
+      batchSize: 128,
+      lr: 0.5,
+      momentum: 0.9,
+      nesterov: true,
+      weightDecay: 4e-5,
+      labelSmoothing: 0.1,
+    }),
   /** FLOPs budget (multiply-accumulates) of sampled paths; omitted bounds mean the space's extremes. */
   budget: z
     .strictObject({ minFlops: z.number().min(0).optional(), maxFlops: z.number().positive().optional() })
@@ -76,7 +85,15 @@ export const searchConfigSchema = z.strictObject({
       /** rho used by the non-meta teacher modes. */
       fixedRho: z.number().min(0).max(1).default(0.5),
     })
-    .default({ teacher: 'meta', sliceSize: 4, metaHidden: 0, metaUpdateEvery: 200, metaLr: 1e-4, weighting: 'paper', fixedRho: 0.5 }),
+    .default({
+      teacher: 'meta',
+      sliceSize: 4,
+      metaHidden: 0,
+      metaUpdateEvery: 200,
+      metaLr: 1e-4,
+      weighting: 'paper',
+      fixedRho: 0.5,
+    }),
   select: z
     .strictObject({
       /** Training batches used to re-calibrate each board path's BN statistics. */
@@ -105,7 +122,9 @@ export function validateSearchConfig(raw: unknown, source = 'config'): SearchCon
     );
   }
   if (config.data.valSubset > config.data.val) {
-    throw new ConfigError(`${source}: data.valSubset (${config.data.valSubset}) cannot exceed data.val (${config.data.val})`);
+    throw new ConfigError(
+      `${source}: data.valSubset (${config.data.valSubset}) cannot exceed data.val (${config.data.val})`,
+    );
   }
   const { minFlops, maxFlops } = config.budget;
   if (minFlops !== undefined && maxFlops !== undefined && minFlops > maxFlops) {
@@ -143,7 +162,11 @@ export function loadSearchPreset(name: string): SearchConfig {
 }
 
 /** Applies dotted-path overrides (`train.epochs` -> 3) and re-validates. */
-export function withOverrides(config: SearchConfig, overrides: Record<string, unknown>, source = 'overrides'): SearchConfig {
+export function withOverrides(
+  config: SearchConfig,
+  overrides: Record<string, unknown>,
+  source = 'overrides',
+): SearchConfig {
   const copy = structuredClone(config) as Record<string, unknown>;
   for (const [path, value] of Object.entries(overrides)) {
     if (value === undefined) continue;

@@ -51,7 +51,12 @@ function datasetSpec(config: SearchConfig, space: SearchSpace): { spec: DatasetS
         : { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.25) };
     return {
       spec,
-      preset: { normalize, flip: true, cropPadding: Math.max(1, Math.round(space.resolution / 8)), split: { val: d.val, valSubset: d.valSubset } },
+      preset: {
+        normalize,
+        flip: true,
+        cropPadding: Math.max(1, Math.round(space.resolution / 8)),
+        split: { val: d.val, valSubset: d.valSubset },
+      },
     };
   }
   const preset = d.dataset === 'mnist' ? MNIST_PRESET : FASHION_MNIST_PRESET;
@@ -74,7 +79,13 @@ export function loadSearchData(config: SearchConfig, space: SearchSpace, evalBat
     );
   }
   const d = config.data;
-  const splits = makeSplits(pools, { seed: config.seed, train: d.train, val: d.val, valSubset: d.valSubset, test: d.test });
+  const splits = makeSplits(pools, {
+    seed: config.seed,
+    train: d.train,
+    val: d.val,
+    valSubset: d.valSubset,
+    test: d.test,
+  });
   const normalize = preset.normalize;
   const boardBatches = [...evalBatches(splits.valSubset, { batchSize: evalBatchSize, normalize })];
   return { splits, normalize, augment: searchAugment(preset, normalize), boardBatches };

@@ -1,8 +1,9 @@
 // The result files of a search run: board.json (final board and its history), best.json (the
 // chosen architecture with FLOPs, params and accuracy) and the plots of the board's paths and all
 // scored paths on accuracy vs FLOPs, and of the training curves (PNG and SVG).
-import type { RunFolder } from '../io/run-folder.ts';
+
 import { linePlot, type Plot, type PlotPoint, scatterPlot } from '../io/plot.ts';
+import type { RunFolder } from '../io/run-folder.ts';
 import type { CreamSearch, SearchResult, StepMetrics } from './search-trainer.ts';
 
 function writePlot(run: RunFolder, name: string, plot: Plot): void {
@@ -50,13 +51,22 @@ export function writeSearchReport(run: RunFolder, search: CreamSearch, result: S
       xLabel: 'MFLOPs (MACs)',
       yLabel: 'board accuracy (%)',
       series: [
-        { name: 'sampled paths', points: scored.map((m) => ({ x: mflops(m.flops), y: 100 * m.boardAccuracy! })), color: '#bbbbbb' },
+        {
+          name: 'sampled paths',
+          points: scored.map((m) => ({ x: mflops(m.flops), y: 100 * m.boardAccuracy! })),
+          color: '#bbbbbb',
+        },
         {
           name: 'final board (re-calibrated, validation)',
           points: result.candidates.map((c) => ({ x: mflops(c.flops), y: 100 * c.validationAccuracy })),
           color: '#1f77b4',
         },
-        { name: 'chosen', points: [{ x: mflops(b.flops), y: 100 * b.validationAccuracy }], color: '#d62728', marker: 'square' },
+        {
+          name: 'chosen',
+          points: [{ x: mflops(b.flops), y: 100 * b.validationAccuracy }],
+          color: '#d62728',
+          marker: 'square',
+        },
       ],
     }),
   );

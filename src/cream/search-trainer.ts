@@ -22,8 +22,8 @@ import {
 import { backward, crossEntropy, keep, noGrad, setThreads, Tensor, tidy } from '../tensor/index.ts';
 import { type BoardEntry, PrioritizedBoard } from './board.ts';
 import { distillationLoss } from './distillation.ts';
-import { lookaheadRhoGradient } from './meta-update.ts';
 import { createMetaMatchingNetwork, type MetaMatchingNetwork } from './meta-matching.ts';
+import { lookaheadRhoGradient } from './meta-update.ts';
 import { pathAccuracy, recalibratedPathAccuracy } from './path-evaluator.ts';
 import type { SearchConfig } from './search-config.ts';
 import { loadSearchData, type SearchData } from './search-data.ts';
@@ -220,7 +220,22 @@ export class CreamSearch {
   }
 
   /** One training step of `path` on `batch`; returns its metrics (without board fields). */
-  private trainStep(path: Arch, batch: Batch, lr: number): Omit<StepMetrics, 'boardAccuracy' | 'boardOutcome' | 'boardSize' | 'bestAccuracy' | 'imagesPerSecond' | 'path' | 'flops' | 'epoch' | 'step'> {
+  private trainStep(
+    path: Arch,
+    batch: Batch,
+    lr: number,
+  ): Omit<
+    StepMetrics,
+    | 'boardAccuracy'
+    | 'boardOutcome'
+    | 'boardSize'
+    | 'bestAccuracy'
+    | 'imagesPerSecond'
+    | 'path'
+    | 'flops'
+    | 'epoch'
+    | 'step'
+  > {
     const cfg = this.config;
     const warm = this.step < this.warmupSteps;
     return tidy(() => {
@@ -265,7 +280,9 @@ export class CreamSearch {
       }
       let metaGradient: number | undefined;
       const metaStep =
-        teacher?.scores !== undefined && loss.kd !== null && (this.step - this.warmupSteps) % cfg.distill.metaUpdateEvery === 0;
+        teacher?.scores !== undefined &&
+        loss.kd !== null &&
+        (this.step - this.warmupSteps) % cfg.distill.metaUpdateEvery === 0;
       if (metaStep && loss.kd && teacher?.scores) {
         metaGradient = this.metaUpdate(path, loss.kd, loss.total, lr, teacher.scores, teacher.boardIndex ?? 0);
       } else {
@@ -398,10 +415,20 @@ export class CreamSearch {
     if (entries.length === 0) throw new SearchError('the board is empty: train for more steps after the warm-up');
     const val = this.data.splits.val;
     const evalIndices = cfg.select.evalImages ? val.indices.slice(0, cfg.select.evalImages) : val.indices;
-    const evaluation = [...evalBatches({ dataset: val.dataset, indices: evalIndices }, { batchSize: EVAL_BATCH, normalize: this.data.normalize })];
+    const evaluation = [
+      ...evalBatches(
+        { dataset: val.dataset, indices: evalIndices },
+        { batchSize: EVAL_BATCH, normalize: this.data.normalize },
+      ),
+    ];
     const train = this.data.splits.train;
     const calibIndices = train.indices.slice(0, cfg.select.recalibrationBatches * cfg.train.batchSize);
-    const calibration = [...evalBatches({ dataset: train.dataset, indices: calibIndices }, { batchSize: cfg.train.batchSize, normalize: this.data.normalize })];
+    const calibration = [
+      ...evalBatches(
+        { dataset: train.dataset, indices: calibIndices },
+        { batchSize: cfg.train.batchSize, normalize: this.data.normalize },
+      ),
+    ];
     const candidates: Candidate[] = [];
     entries.forEach((e, i) => {
       const r = recalibratedPathAccuracy(this.supernet, e.arch, calibration, evaluation);

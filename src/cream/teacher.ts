@@ -18,11 +18,15 @@ export interface TeacherChoice {
 }
 
 /** The path with the most MACs in every layer: the `largest` teacher of the paper's ablation. */
-export function largestPath(table: CostTable, space: { stages: readonly { layerInfo: readonly { candidateNames: readonly string[] }[] }[] }): Arch {
+export function largestPath(
+  table: CostTable,
+  space: { stages: readonly { layerInfo: readonly { candidateNames: readonly string[] }[] }[] },
+): Arch {
   return space.stages.map((stage, s) =>
     stage.layerInfo.map((layer, l) => {
       let best = layer.candidateNames[0];
-      for (const op of layer.candidateNames) if (table.layerCost(s, l, op).macs > table.layerCost(s, l, best).macs) best = op;
+      for (const op of layer.candidateNames)
+        if (table.layerCost(s, l, op).macs > table.layerCost(s, l, best).macs) best = op;
       return best;
     }),
   );
@@ -40,7 +44,12 @@ export function teacherProbabilities(supernet: Supernet, arch: Arch, images: Ten
  * d_k = softmax(teacher_k(slice)) - softmax(student(slice)), flattened, one row per board path
  * ([K, slice * classes]). The student's probabilities come from its own training forward.
  */
-export function outputDifferences(supernet: Supernet, board: BoardEntry[], slice: Tensor, studentSliceLogits: Float32Array): Tensor {
+export function outputDifferences(
+  supernet: Supernet,
+  board: BoardEntry[],
+  slice: Tensor,
+  studentSliceLogits: Float32Array,
+): Tensor {
   const n = slice.shape[0];
   const classes = studentSliceLogits.length / n;
   const student = noGrad(() => tidy(() => keep(softmax(Tensor.from(studentSliceLogits, [n, classes])).clone())));

@@ -18,7 +18,11 @@ export function batchTensors(batch: Batch): { images: Tensor; labels: Tensor } {
 }
 
 /** Counts top-1 and top-5 hits and sums the log-loss of one batch of logits [N, C]. */
-export function scoreLogits(logits: Float32Array, labels: Int32Array, classes: number): { top1: number; top5: number; loss: number } {
+export function scoreLogits(
+  logits: Float32Array,
+  labels: Int32Array,
+  classes: number,
+): { top1: number; top5: number; loss: number } {
   let top1 = 0;
   let top5 = 0;
   let loss = 0;

@@ -38,7 +38,9 @@ export function loadCheckpoint<S>(path: string): CheckpointContents<S> {
   if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${path}`);
   const file = readSafetensorsSync(path);
   if (file.metadata[FORMAT_KEY] !== FORMAT) {
-    throw new CheckpointError(`${path}: not a cream-ts checkpoint (metadata ${FORMAT_KEY} is ${file.metadata[FORMAT_KEY] ?? 'missing'})`);
+    throw new CheckpointError(
+      `${path}: not a cream-ts checkpoint (metadata ${FORMAT_KEY} is ${file.metadata[FORMAT_KEY] ?? 'missing'})`,
+    );
   }
   let state: S;
   try {

@@ -1,11 +1,17 @@
 // What travels with every exported model: the architecture, its cost and how to feed it. ONNX
 // stores it as metadata_props (one `cream.*` key per field, strings), TF.js as
 // `userDefinedMetadata.cream` in model.json.
-import { type Arch, childCost, formatArch, type SearchSpace } from '../space/index.ts';
+import { type Arch, childCost, type SearchSpace } from '../space/index.ts';
 
 export const EXPORT_FORMAT = 'cream-ts-export-1';
 export const PRODUCER = 'cream-ts';
 export const PRODUCER_VERSION = '0.1.0';
+
+/** Inputs are (pixel / 255 - mean[c]) / std[c]. */
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
 
 export interface ExportMetadata {
   format: typeof EXPORT_FORMAT;
@@ -27,13 +33,15 @@ export interface ExportMetadata {
   weights?: string;
   /** The checkpoint file, when exported from one. */
   checkpoint?: string;
+  /** The input normalisation of training, when the checkpoint records it. */
+  normalize?: Normalization;
 }
 
 export function exportMetadata(
   space: SearchSpace,
   arch: Arch,
   inputLayout: ExportMetadata['inputLayout'],
-  source: { weights?: string; checkpoint?: string } = {},
+  source: { weights?: string; checkpoint?: string; normalize?: Normalization } = {},
 ): ExportMetadata {
   const cost = childCost(space, arch);
   return {
@@ -51,12 +59,12 @@ export function exportMetadata(
   };
 }
 
-/** ONNX metadata_props: `cream.<field>` -> string (the architecture as JSON). */
+/** ONNX metadata_props: `cream.<field>` -> string (the architecture and normalisation as JSON). */
 export function metadataProps(m: ExportMetadata): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(m)) {
     if (v === undefined) continue;
-    out[`cream.${k}`] = k === 'arch' ? formatArch(v as Arch) : String(v);
+    out[`cream.${k}`] = typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
   return out;
 }
@@ -67,7 +75,7 @@ export function parseMetadataProps(props: Record<string, string>): Partial<Expor
   for (const [key, v] of Object.entries(props)) {
     if (!key.startsWith('cream.')) continue;
     const k = key.slice(6);
-    if (k === 'arch') out[k] = JSON.parse(v);
+    if (k === 'arch' || k === 'normalize') out[k] = JSON.parse(v);
     else if (['resolution', 'inputChannels', 'classes', 'macs', 'flops', 'params'].includes(k)) out[k] = Number(v);
     else out[k] = v;
   }

@@ -10,7 +10,7 @@ import { InitRandom } from '../nn/index.ts';
 import type { Arch, SearchSpace } from '../space/index.ts';
 import { runOnnx, runTfjs } from './export-check.ts';
 import { loadChildCheckpoint } from './export-checkpoint.ts';
-import { type ExportMetadata, exportMetadata } from './export-metadata.ts';
+import { type ExportMetadata, exportMetadata, type Normalization } from './export-metadata.ts';
 import { writeOnnx } from './onnx.ts';
 import { writeTfjs } from './tfjs.ts';
 
@@ -23,7 +23,7 @@ export interface ExportNetworkOptions {
   /** ONNX input layout (default NCHW); TF.js is always NHWC. */
   layout?: 'NCHW' | 'NHWC';
   /** Recorded in the metadata. */
-  source?: { weights?: string; checkpoint?: string };
+  source?: { weights?: string; checkpoint?: string; normalize?: Normalization };
   /** Run the written model in its runtime on random images and compare with our engine. */
   check?: boolean;
 }
@@ -86,7 +86,7 @@ export async function exportCheckpoint(opts: ExportCheckpointOptions): Promise<E
   try {
     return await exportNetwork(child.net, child.space, child.arch, {
       ...opts,
-      source: { weights: child.group, checkpoint: child.path },
+      source: { weights: child.group, checkpoint: child.path, normalize: child.normalize },
     });
   } finally {
     child.net.dispose();

@@ -44,8 +44,12 @@ export class ChildNetwork extends NetworkBase {
     noGrad(() => {
       for (const [name, t] of this.stateDict()) {
         const from = source.get(supernet.supernetName(name, this.arch));
-        if (!from) throw new Error(`inheritFrom: the supernet has no tensor for ${name} (is the architecture deeper than the supernet?)`);
-        if (from.size !== t.size) throw new Error(`inheritFrom: ${name} has ${t.size} values, supernet's has ${from.size}`);
+        if (!from)
+          throw new Error(
+            `inheritFrom: the supernet has no tensor for ${name} (is the architecture deeper than the supernet?)`,
+          );
+        if (from.size !== t.size)
+          throw new Error(`inheritFrom: ${name} has ${t.size} values, supernet's has ${from.size}`);
         t.f32.set(from.f32);
       }
     });

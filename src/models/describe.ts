@@ -7,7 +7,17 @@ import { seChannels } from './layer-op.ts';
 export type BlockDescription =
   | { type: 'conv_bn_act'; name: string; cin: number; cout: number; k: number; stride: number; act: string }
   | { type: 'ds'; name: string; cin: number; cout: number; k: number; stride: number; se: number; act: string }
-  | { type: 'mbconv'; name: string; cin: number; cout: number; mid: number; k: number; stride: number; se: number; act: string }
+  | {
+      type: 'mbconv';
+      name: string;
+      cin: number;
+      cout: number;
+      mid: number;
+      k: number;
+      stride: number;
+      se: number;
+      act: string;
+    }
   | { type: 'resblock'; name: string; cin: number; cout: number; mid: number; k: number; stride: number; act: string }
   | {
       type: 'head';
@@ -40,7 +50,16 @@ export function describeNetwork(space: SearchSpace, arch: Arch): NetworkDescript
       const name = `blocks.${b.position}`;
       blocks.push(
         b.kind === 'ds'
-          ? { type: 'ds', name, cin: b.inChannels, cout: b.outChannels, k: b.kernel, stride: b.stride, se: seChannels(space, b.inChannels), act }
+          ? {
+              type: 'ds',
+              name,
+              cin: b.inChannels,
+              cout: b.outChannels,
+              k: b.kernel,
+              stride: b.stride,
+              se: seChannels(space, b.inChannels),
+              act,
+            }
           : { type: 'conv_bn_act', name, cin: b.inChannels, cout: b.outChannels, k: b.kernel, stride: b.stride, act },
       );
       continue;
@@ -55,7 +74,16 @@ export function describeNetwork(space: SearchSpace, arch: Arch): NetworkDescript
         const mid = op.expansion === 1 ? cin : makeDivisible(cin * op.expansion, 8);
         blocks.push({ type: 'mbconv', name, cin, cout, mid, k: op.kernel, stride, se: seChannels(space, mid), act });
       } else if (op.kind === 'resblock') {
-        blocks.push({ type: 'resblock', name, cin, cout, mid: makeDivisible(cout / op.reduction, 8), k: op.kernel, stride, act });
+        blocks.push({
+          type: 'resblock',
+          name,
+          cin,
+          cout,
+          mid: makeDivisible(cout / op.reduction, 8),
+          k: op.kernel,
+          stride,
+          act,
+        });
       } else if (op.kind === 'conv') {
         blocks.push({ type: 'conv_bn_act', name, cin, cout, k: op.kernel, stride, act });
       }

@@ -18,7 +18,12 @@ export function seChannels(space: SearchSpace, mid: number): number {
 }
 
 /** The module for `op` at `layer`, or null for `skip` (identity). */
-export function buildLayerOp(space: SearchSpace, layer: ResolvedLayer, op: OpSpec, rng: InitRandom): LayerModule | null {
+export function buildLayerOp(
+  space: SearchSpace,
+  layer: ResolvedLayer,
+  op: OpSpec,
+  rng: InitRandom,
+): LayerModule | null {
   const act = spaceActivation(space);
   const { inChannels: cin, outChannels: cout, stride } = layer;
   switch (op.kind) {
@@ -30,7 +35,15 @@ export function buildLayerOp(space: SearchSpace, layer: ResolvedLayer, op: OpSpe
     case 'mbconv': {
       const mid = op.expansion === 1 ? cin : makeDivisible(cin * op.expansion, 8);
       return new MBConv(
-        { inChannels: cin, outChannels: cout, midChannels: mid, kernel: op.kernel, stride, seChannels: seChannels(space, mid), act },
+        {
+          inChannels: cin,
+          outChannels: cout,
+          midChannels: mid,
+          kernel: op.kernel,
+          stride,
+          seChannels: seChannels(space, mid),
+          act,
+        },
         rng,
       );
     }

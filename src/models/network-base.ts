@@ -1,13 +1,6 @@
 // The parts every network of a space shares: stem, fixed blocks, head and classifier. Supernet and
 // child network add the searchable layers between them.
-import {
-  activate,
-  ConvBnAct,
-  DepthwiseSeparable,
-  type InitRandom,
-  Linear,
-  Module,
-} from '../nn/index.ts';
+import { activate, ConvBnAct, DepthwiseSeparable, type InitRandom, Linear, Module } from '../nn/index.ts';
 import type { FixedBlock, SearchSpace, SearchStage } from '../space/index.ts';
 import { dropout, globalAvgPool, type Tensor } from '../tensor/index.ts';
 import { seChannels, spaceActivation } from './layer-op.ts';
@@ -26,7 +19,6 @@ function buildFixed(space: SearchSpace, b: FixedBlock, rng: InitRandom): FixedMo
   }
   return new ConvBnAct(b.inChannels, b.outChannels, b.kernel, rng, { stride: b.stride, act });
 }
-
 
 /** conv 1x1 + BN + act (optional), pool, conv 1x1 with bias + act (optional), dropout, classifier. */
 export class Head extends Module {
@@ -85,7 +77,10 @@ export abstract class NetworkBase extends Module {
     );
     for (const item of space.body) {
       if (item.kind === 'fixed') {
-        this.fixed.set(item.block.position, this.registerModule(`blocks.${item.block.position}`, buildFixed(space, item.block, rng)));
+        this.fixed.set(
+          item.block.position,
+          this.registerModule(`blocks.${item.block.position}`, buildFixed(space, item.block, rng)),
+        );
       } else {
         for (const [name, m] of buildSearchStage(item.stage)) {
           this.registerModule(`blocks.${item.stage.position}.${name}`, m);
@@ -99,9 +94,7 @@ export abstract class NetworkBase extends Module {
   protected run(x: Tensor, runStage: (stageIndex: number, x: Tensor) => Tensor): Tensor {
     const s = this.space.stem;
     if (x.rank !== 4 || x.shape[3] !== s.inChannels) {
-      throw new Error(
-        `network input must be NHWC with ${s.inChannels} channels, got shape [${x.shape.join(', ')}]`,
-      );
+      throw new Error(`network input must be NHWC with ${s.inChannels} channels, got shape [${x.shape.join(', ')}]`);
     }
     let y = this.stem.forward(x);
     for (const item of this.space.body) {

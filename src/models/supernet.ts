@@ -39,7 +39,9 @@ export class Supernet extends NetworkBase {
       }
       ops.forEach((op, l) => {
         if (!this.choices[s][l].has(op)) {
-          throw new Error(`path stage ${s} layer ${l}: op ${op} is not a choice here (${[...this.choices[s][l].keys()].join(', ')})`);
+          throw new Error(
+            `path stage ${s} layer ${l}: op ${op} is not a choice here (${[...this.choices[s][l].keys()].join(', ')})`,
+          );
         }
       });
     });
@@ -61,12 +63,12 @@ export class Supernet extends NetworkBase {
   pathModules(path: Arch): Module[] {
     this.checkPath(path);
     const mods: Module[] = [this.stem, ...this.fixed.values(), this.head];
-    path.forEach((ops, s) =>
+    path.forEach((ops, s) => {
       ops.forEach((op, l) => {
         const m = this.choices[s][l].get(op);
         if (m) mods.push(m);
-      }),
-    );
+      });
+    });
     return mods;
   }
 

@@ -1,4 +1,4 @@
-import { batchNorm, type Tensor, Tensor as T } from '../tensor/index.ts';
+import { batchNorm, Tensor as T, type Tensor } from '../tensor/index.ts';
 import { type Activation, activate } from './activation.ts';
 import { Module } from './module.ts';
 

@@ -1,4 +1,4 @@
-import { conv2d, depthwiseConv2d, type Tensor, Tensor as T } from '../tensor/index.ts';
+import { conv2d, depthwiseConv2d, Tensor as T, type Tensor } from '../tensor/index.ts';
 import { convInit, type InitRandom } from './init.ts';
 import { Module } from './module.ts';
 

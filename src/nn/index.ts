@@ -1,7 +1,7 @@
 export { type Activation, activate, type FusedActivation } from './activation.ts';
 export { BatchNorm2d } from './batch-norm.ts';
-export { Conv2d, type Conv2dLayerOptions } from './conv2d.ts';
 export { ConvBnAct } from './conv-bn-act.ts';
+export { Conv2d, type Conv2dLayerOptions } from './conv2d.ts';
 export { DepthwiseSeparable } from './depthwise-separable.ts';
 export { convInit, InitRandom, linearInit, type UniformSource } from './init.ts';
 export { Linear } from './linear.ts';

@@ -1,4 +1,4 @@
-import { linear, type Tensor, Tensor as T } from '../tensor/index.ts';
+import { linear, Tensor as T, type Tensor } from '../tensor/index.ts';
 import { convInit, type InitRandom, linearInit } from './init.ts';
 import { Module } from './module.ts';
 
@@ -11,7 +11,10 @@ export class Linear extends Module {
     readonly inFeatures: number,
     readonly outFeatures: number,
     rng: InitRandom,
-    opts: { bias?: boolean; /** 'conv': init as a 1x1 conv (SE layers, head conv on pooled features). */ init?: 'linear' | 'conv' } = {},
+    opts: {
+      bias?: boolean /** 'conv': init as a 1x1 conv (SE layers, head conv on pooled features). */;
+      init?: 'linear' | 'conv';
+    } = {},
   ) {
     super();
     const shape = [inFeatures, outFeatures];

@@ -1,5 +1,5 @@
-import { keep, native, Tensor } from '../tensor/index.ts';
 import type { Module } from '../nn/index.ts';
+import { keep, native, type Tensor } from '../tensor/index.ts';
 
 /**
  * Exponential moving average of a model's parameters (buffers are copied), evaluated instead of

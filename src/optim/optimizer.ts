@@ -47,7 +47,9 @@ export abstract class Optimizer {
       const shape = shapes.get(name);
       if (!shape) throw new Error(`optimizer state: ${key} names no parameter of this model`);
       if (shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i])) {
-        throw new Error(`optimizer state: ${key} has shape ${shapeString(s.shape)}, parameter has ${shapeString(shape)}`);
+        throw new Error(
+          `optimizer state: ${key} has shape ${shapeString(s.shape)}, parameter has ${shapeString(shape)}`,
+        );
       }
     }
     for (const t of this.state.values()) t.dispose();

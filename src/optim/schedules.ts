@@ -3,7 +3,8 @@
 export type LrSchedule = (step: number) => number;
 
 function checkTotal(name: string, total: number): void {
-  if (!Number.isInteger(total) || total <= 0) throw new Error(`${name}: totalSteps must be a positive integer, got ${total}`);
+  if (!Number.isInteger(total) || total <= 0)
+    throw new Error(`${name}: totalSteps must be a positive integer, got ${total}`);
 }
 
 /** Linear decay from `base` to 0 over `totalSteps`, per step (the Cream supernet schedule). */

@@ -1,6 +1,6 @@
+import type { Tensor } from '../tensor/index.ts';
 import { native } from '../tensor/index.ts';
 import { type NamedParameters, Optimizer } from './optimizer.ts';
-import type { Tensor } from '../tensor/index.ts';
 
 export interface SgdOptions {
   momentum?: number;

@@ -19,10 +19,11 @@
  * ```
  */
 import { z } from 'zod';
-import { SpaceError } from './errors.ts';
 import { formatPath, validateWith } from '../util/validate.ts';
+import { SpaceError } from './errors.ts';
 
 export { formatPath };
+
 import { parseOp } from './ops.ts';
 
 const positiveInt = z.number().int().min(1);

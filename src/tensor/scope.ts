@@ -15,6 +15,7 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a scope's block may return nothing.
 type Tensors = Tensor | Tensor[] | Record<string, unknown> | undefined | void | number | string | boolean | null;
 
 function collect(value: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor): void {

@@ -1,9 +1,10 @@
 // Reverse-mode autodiff, define-by-run. Ops call `record` after computing their output; the node is
 // kept only when some input requires grad and recording is on. `backward` walks nodes in reverse
 // topological order and frees each intermediate gradient as soon as it has been consumed.
+
+import { native } from './native.ts';
 import { keep } from './scope.ts';
 import { type Shape, shapeString, type TapeNode, Tensor } from './tensor.ts';
-import { native } from './native.ts';
 
 let recording = true;
 
@@ -56,7 +57,9 @@ export function record(
 
 function checkGradShape(op: string, input: Tensor, grad: Tensor): void {
   if (grad.size !== input.size) {
-    throw new Error(`${op} backward: gradient ${shapeString(grad.shape)} does not match input ${shapeString(input.shape)}`);
+    throw new Error(
+      `${op} backward: gradient ${shapeString(grad.shape)} does not match input ${shapeString(input.shape)}`,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 // The Tensor: a shape over reference-counted float32 (or int32, for labels) storage, with the
 // autograd fields the tape needs. Lifetime is explicit: `dispose()` or a `tidy` scope.
 import { keep, setTensorCheck, track } from './scope.ts';
-import { allocate, type DType, Storage } from './storage.ts';
+import { allocate, type DType, type Storage } from './storage.ts';
 
 export type Shape = readonly number[];
 

@@ -40,7 +40,11 @@ test('meta gradient equals the finite-difference derivative of R(theta)', () => 
   const params = [...supernet.pathParameters(student)];
   const buffers = supernet.pathModules(student).flatMap((m) => [...m.namedBuffers()].map(([, b]) => b));
   const bufferSnapshot = buffers.map((b) => b.f32.slice());
-  const restoreBuffers = () => buffers.forEach((b, i) => b.f32.set(bufferSnapshot[i]));
+  const restoreBuffers = () => {
+    buffers.forEach((b, i) => {
+      b.f32.set(bufferSnapshot[i]);
+    });
+  };
 
   const teacherProbs = keep(noGrad(() => tidy(() => softmax(supernet.forward(x, teacher)).clone())));
   const gradsOf = (loss: 'ce' | 'kd'): Map<string, Tensor> => {
@@ -79,7 +83,9 @@ test('meta gradient equals the finite-difference derivative of R(theta)', () => 
       if (kd) native.axpy(p.f32, kd.f32, -eta * rho);
     }
     const r = noGrad(() => tidy(() => validationLoss().item()));
-    params.forEach(([, p], i) => p.f32.set(saved[i]));
+    params.forEach(([, p], i) => {
+      p.f32.set(saved[i]);
+    });
     restoreBuffers();
     return r;
   };

@@ -13,18 +13,27 @@ test('every search preset is valid', () => {
     const c = loadSearchPreset(name);
     assert.ok(c.train.epochs > c.train.warmupEpochs, name);
   }
-  assert.throws(() => loadSearchPreset('fmnist-fast'), /unknown search preset fmnist-fast \(presets: fmnist-quick, fmnist, imagenet\)/);
+  assert.throws(
+    () => loadSearchPreset('fmnist-fast'),
+    /unknown search preset fmnist-fast \(presets: fmnist-quick, fmnist, imagenet\)/,
+  );
 });
 
 test('unknown keys and bad values are errors naming their path', () => {
-  assert.throws(() => validateSearchConfig({ train: { epochz: 3 } }, 'my.yaml'), /my\.yaml: train\.epochz: unknown key/);
+  assert.throws(
+    () => validateSearchConfig({ train: { epochz: 3 } }, 'my.yaml'),
+    /my\.yaml: train\.epochz: unknown key/,
+  );
   assert.throws(() => validateSearchConfig({ board: { size: 0 } }), /board\.size: /);
   assert.throws(() => validateSearchConfig({ distill: { teacher: 'oracle' } }), /distill\.teacher: /);
   assert.throws(
     () => validateSearchConfig({ train: { epochs: 3, warmupEpochs: 3 } }),
     (e: Error) => e instanceof ConfigError && /warmupEpochs \(3\) must be below train\.epochs \(3\)/.test(e.message),
   );
-  assert.throws(() => validateSearchConfig({ budget: { minFlops: 5e6, maxFlops: 1e6 } }), /minFlops \(5000000\) is above/);
+  assert.throws(
+    () => validateSearchConfig({ budget: { minFlops: 5e6, maxFlops: 1e6 } }),
+    /minFlops \(5000000\) is above/,
+  );
 });
 
 test('overrides are applied by dotted path and re-validated', () => {
@@ -34,5 +43,8 @@ test('overrides are applied by dotted path and re-validated', () => {
   assert.equal(c.board.size, 3);
   assert.equal(c.seed, 7);
   assert.equal(base.train.epochs, 6, 'the base config is not modified');
-  assert.throws(() => withOverrides(base, { 'train.lr': -1 }, 'command-line options'), /command-line options: train\.lr/);
+  assert.throws(
+    () => withOverrides(base, { 'train.lr': -1 }, 'command-line options'),
+    /command-line options: train\.lr/,
+  );
 });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadSearchConfigFile } from '../../src/cream/search-config.ts';
 import { recalibratedPathAccuracy } from '../../src/cream/path-evaluator.ts';
+import { loadSearchConfigFile } from '../../src/cream/search-config.ts';
 import { CHECKPOINT_FILE, CreamSearch } from '../../src/cream/search-trainer.ts';
 import { evalBatches, FASHION_MNIST_DIR } from '../../src/data/index.ts';
 import { RunFolder } from '../../src/io/run-folder.ts';
@@ -29,7 +29,8 @@ describe('cream search on Fashion-MNIST', { skip }, () => {
       await search.train();
       const entries = search.board.entries();
       assert.equal(entries.length, config.board.size, 'board is full');
-      for (const e of entries) assert.ok(search.sampler.fits(e.arch), `board path ${JSON.stringify(e.arch)} is out of budget`);
+      for (const e of entries)
+        assert.ok(search.sampler.fits(e.arch), `board path ${JSON.stringify(e.arch)} is out of budget`);
       const result = search.select();
       assert.equal(result.candidates.length, entries.length);
       // Random paths of the same budget, judged the same way (BN re-calibrated, validation split).

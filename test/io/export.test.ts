@@ -64,7 +64,26 @@ describe('export from a checkpoint', () => {
     rmSync(join(run, 'final.safetensors'));
     assert.equal(resolveCheckpointFile(run), join(run, 'epoch-2.safetensors'));
     writeRetrainCheckpoint(join(run, 'epoch-3.safetensors'));
-    assert.throws(() => resolveCheckpointFile(run), /no final\.safetensors and several checkpoints/);
+    assert.throws(() => resolveCheckpointFile(run), /no final\.safetensors or checkpoint\.safetensors, and several checkpoints/);
+  });
+
+  test("cream retrain's final.safetensors (description nested in state.model, space spec inline) exports", async () => {
+    const run = join(dir, 'retrained');
+    mkdirSync(run);
+    const normalize = { mean: [0.286], std: [0.353] };
+    writeRetrainCheckpoint(join(run, 'final.safetensors'), {
+      state: {
+        model: { format: 'cream-child-1', spaceName: 'fmnist', space: space.spec, arch: FMNIST_ARCH, normalize },
+        epochs: 1,
+      },
+    });
+    const out = join(run, 'model.onnx');
+    const r = await exportCheckpoint({ checkpoint: run, format: 'onnx', out });
+    assert.equal(r.metadata.space, 'fmnist');
+    assert.equal(r.metadata.weights, 'model');
+    const meta = parseMetadataProps(readOnnxSummary(readFileSync(out)).metadata);
+    assert.deepEqual(meta.normalize, normalize);
+    assert.deepEqual(meta.arch, FMNIST_ARCH);
   });
 
   test('tensors that do not fit the architecture: an error listing the first mismatches, nothing written', async () => {

@@ -119,13 +119,19 @@ describe('child network against PyTorch', () => {
     }
     // Float32 round-off grows through training, so: tight at the start, a smoothed curve later.
     for (let s = 0; s < 10; s++) {
-      assert.ok(Math.abs(losses[s] - expected[s]) < 1e-3 * Math.max(1, expected[s]), `step ${s}: ${losses[s]} vs ${expected[s]}`);
+      assert.ok(
+        Math.abs(losses[s] - expected[s]) < 1e-3 * Math.max(1, expected[s]),
+        `step ${s}: ${losses[s]} vs ${expected[s]}`,
+      );
     }
     const window = 20;
     for (let s = 0; s + window <= steps; s += window) {
       const ours = losses.slice(s, s + window).reduce((a, b) => a + b, 0) / window;
       const theirs = Array.from(expected.slice(s, s + window)).reduce((a, b) => a + b, 0) / window;
-      assert.ok(Math.abs(ours - theirs) < 0.05 + 0.05 * theirs, `steps ${s}-${s + window}: mean loss ${ours} vs ${theirs}`);
+      assert.ok(
+        Math.abs(ours - theirs) < 0.05 + 0.05 * theirs,
+        `steps ${s}-${s + window}: mean loss ${ours} vs ${theirs}`,
+      );
     }
     // Accuracy over the whole synthetic set in inference mode.
     net.eval();
@@ -133,7 +139,9 @@ describe('child network against PyTorch', () => {
     noGrad(() =>
       tidy(() => {
         const x = Tensor.empty([size, 28, 28, 1]);
-        images.forEach((img, i) => x.f32.set(img, i * 784));
+        images.forEach((img, i) => {
+          x.f32.set(img, i * 784);
+        });
         const logits = net.forward(x).f32;
         for (let i = 0; i < size; i++) {
           let arg = 0;

@@ -3,7 +3,9 @@ import { type Shape, shapeString, type Tensor } from '../tensor.ts';
 
 export function sameShape(op: string, a: Tensor, b: Tensor, names: [string, string] = ['a', 'b']): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`${op}: ${names[0]} ${shapeString(a.shape)} and ${names[1]} ${shapeString(b.shape)} must have the same shape`);
+    throw new Error(
+      `${op}: ${names[0]} ${shapeString(a.shape)} and ${names[1]} ${shapeString(b.shape)} must have the same shape`,
+    );
   }
 }
 
