@@ -77,8 +77,11 @@ export function registerExportCommand(program: Command): void {
         `  ${format === 'onnx' ? `ONNX opset 13, input ${m.inputLayout}` : 'TF.js layers model, input NHWC'} -> ${out} (${result.bytes} bytes)`,
       );
       if (result.check) {
+        const { maxAbsDiff, maxAbsLogit } = result.check;
+        const relative = maxAbsDiff / Math.max(1, maxAbsLogit);
         console.log(
-          `  check: max |exported - ours| = ${result.check.maxAbsDiff.toExponential(2)} (largest logit ${result.check.maxAbsLogit.toFixed(2)})`,
+          `  check (2 random images): max |exported - ours| = ${maxAbsDiff.toExponential(2)}, ` +
+            `${relative.toExponential(1)} of the largest logit (${maxAbsLogit.toFixed(2)})`,
         );
       }
     });

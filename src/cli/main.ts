@@ -20,6 +20,8 @@ const KNOWN_ERRORS = new Set([
   'CheckpointError',
   'SafetensorsError',
   'BoardError',
+  'RetrainError',
+  'UnsupportedOpError',
 ]);
 
 export function buildProgram(): Command {

@@ -172,7 +172,22 @@ export class CreamSearch {
     this.run.filterJsonLines<{ step: number }>('metrics.jsonl', (r) => r.step < s.step);
   }
 
+  private lastGoodCheckpoint(): string {
+    return this.lastCheckpointStep >= 0
+      ? `the last good checkpoint is step ${this.lastCheckpointStep} in ${this.run.path(CHECKPOINT_FILE)}`
+      : 'no checkpoint was written yet';
+  }
+
   private checkpoint(loader: { epoch: number; batchIndex: number }, seconds: number): void {
+    // A finite loss can still be followed by an update that overflows: never save such weights.
+    for (const [name, p] of this.supernet.namedParameters()) {
+      const d = p.f32;
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i])) {
+          throw new SearchError(`weight ${name} became ${d[i]} by step ${this.step}; ${this.lastGoodCheckpoint()}`);
+        }
+      }
+    }
     const state: SearchState = {
       step: this.step,
       loader,
@@ -272,10 +287,7 @@ export class CreamSearch {
       const total = loss.total.item();
       if (!Number.isFinite(total)) {
         throw new SearchError(
-          `loss became ${total} at step ${this.step} (path ${formatArchCompact(path)}); ` +
-            (this.lastCheckpointStep >= 0
-              ? `the last good checkpoint is step ${this.lastCheckpointStep} in ${this.run.path(CHECKPOINT_FILE)}`
-              : 'no checkpoint was written yet'),
+          `loss became ${total} at step ${this.step} (path ${formatArchCompact(path)}); ${this.lastGoodCheckpoint()}`,
         );
       }
       let metaGradient: number | undefined;

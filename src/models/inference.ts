@@ -255,6 +255,8 @@ type Step = (values: Float32Array[]) => void;
 
 interface CompiledPlan {
   steps: Step[];
+  /** The op each step belongs to (profiling). */
+  labels: string[];
   /** Slot per value; slot 0 is the input, bound at each call. */
   values: Float32Array[];
   outputSlot: number;
@@ -329,6 +331,35 @@ export class InferenceNetwork {
     return values[plan.outputSlot];
   }
 
+  /**
+   * Milliseconds per op (median over `runs` calls on `x`), in execution order: where the time of
+   * `run` goes. Fused ops appear under one name (`conv+add`).
+   */
+  profile(x: Float32Array, batch: number, runs = 50): { op: string; ms: number }[] {
+    this.run(x, batch);
+    const plan = this.plan(batch);
+    const times = plan.steps.map(() => [] as number[]);
+    const values = plan.values;
+    for (let r = 0; r < runs; r++) {
+      values[0] = x;
+      plan.steps.forEach((step, i) => {
+        const t0 = performance.now();
+        step(values);
+        times[i].push(performance.now() - t0);
+      });
+      values[0] = EMPTY;
+    }
+    const out: { op: string; ms: number }[] = [];
+    plan.labels.forEach((label, i) => {
+      const sorted = times[i].sort((a, b) => a - b);
+      const ms = sorted[sorted.length >> 1];
+      const last = out[out.length - 1];
+      if (last?.op === label) last.ms += ms;
+      else out.push({ op: label, ms });
+    });
+    return out;
+  }
+
   /** Logits as a new tensor, for x [N, H, W, C]. */
   forward(x: Tensor): Tensor {
     const [h, w, c] = this.graph.inputShape;
@@ -373,7 +404,14 @@ function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
   const arena = new BufferArena();
   const owner = new Map<number, string>(); // slot -> value that owns its buffer now
   const steps: Step[] = [];
+  const labels: string[] = [];
   const choices: string[] = [];
+  const emit = (label: string, ...s: Step[]): void => {
+    for (const step of s) {
+      steps.push(step);
+      labels.push(label);
+    }
+  };
 
   const slotOf = (v: string): number => {
     const s = slots.get(v);
@@ -431,7 +469,7 @@ function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
       slots.set(op.output, acc);
       const gemm: Step = (v) =>
         native.sgemm(false, false, m, cout, cin, 1, v[src], cin, op.weight, cout, 1, v[acc], cout);
-      steps.push(biasActStep(gemm, op.bias, next.act, acc, [nn, h, w, cout]));
+      emit(`${op.name}+${next.name}`, biasActStep(gemm, op.bias, next.act, acc, [nn, h, w, cout]));
       choices.push(`${op.name}: gemm+residual`);
       release(op, i);
       release(next, i + 1);
@@ -442,10 +480,11 @@ function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
       const candidates = convCandidates(op, slotOf(op.input), shapes.get(op.input)!, define);
       const chosen = tune && candidates.length > 1 ? fastest(candidates, values) : candidates[0];
       choices.push(`${op.name}: ${chosen.name}`);
-      steps.push(...chosen.steps);
+      emit(op.name, ...chosen.steps);
     } else if (op.kind === 'se') {
       const shape = shapes.get(op.input)!;
-      steps.push(
+      emit(
+        op.name,
         seStep(op, slotOf(op.input), shape, define(op.output, shape, reusable(op.input, i) ? op.input : undefined)),
       );
     } else if (op.kind === 'add') {
@@ -454,18 +493,19 @@ function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
       const sb = slotOf(b);
       const into = reusable(a, i) ? a : reusable(b, i) ? b : undefined;
       const out = define(op.output, shapes.get(a)!, into);
-      steps.push((v) => native.add(v[sa], v[sb], v[out]));
+      emit(op.name, (v) => native.add(v[sa], v[sb], v[out]));
       const act = activationStep(op.act, out, shapes.get(a)!);
-      if (act) steps.push(act);
+      if (act) emit(op.name, act);
     } else if (op.kind === 'pool') {
       const [, hh, ww, cc] = shapes.get(op.input)!;
       const src = slotOf(op.input);
       const out = define(op.output, [n, cc]);
-      steps.push((v) => native.globalAvgPool(v[src], n, hh * ww, cc, v[out]));
+      emit(op.name, (v) => native.globalAvgPool(v[src], n, hh * ww, cc, v[out]));
     } else {
       const src = slotOf(op.input);
       const out = define(op.output, [n, op.outFeatures]);
-      steps.push(
+      emit(
+        op.name,
         biasActStep(
           (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], n, op.inFeatures, op.outFeatures, false),
           op.bias,
@@ -478,7 +518,7 @@ function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
     release(op, i);
   }
   values[0] = EMPTY;
-  return { steps, values, outputSlot: slotOf(g.output), inputLength: n * h0 * w0 * c0, choices };
+  return { steps, labels, values, outputSlot: slotOf(g.output), inputLength: n * h0 * w0 * c0, choices };
 }
 
 type Define = (v: string, shape: number[], reuse?: string) => number;
@@ -507,32 +547,36 @@ function convCandidates(op: ConvOp, src: number, inShape: number[], define: Defi
     return [{ name: 'depthwise+bias-act', steps: [biasActStep(dw, op.bias, op.act, out, shape)] }, viaOnednn];
   }
   if (k === 1 && stride === 1 && pad === 0) {
-    const gemm: Step = (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], n * h * w, cin, cout, false);
-    return [{ name: 'gemm+bias-act', steps: [biasActStep(gemm, op.bias, op.act, out, shape)] }, viaOnednn];
+    const m = n * h * w;
+    const gemm: Step = (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], m, cin, cout, false);
+    const gemmBias: Step = (v) => native.gemmForward(v[src], op.weight, op.bias, v[out], m, cin, cout, true);
+    return [
+      { name: 'gemm+bias-act', steps: [biasActStep(gemm, op.bias, op.act, out, shape)] },
+      viaOnednn,
+      { name: 'gemm-bias+act', steps: act ? [gemmBias, act] : [gemmBias] },
+    ];
   }
   return [viaOnednn];
 }
 
-/** The fastest candidate on this machine: best of a few timed runs each (the input is zeros). */
+/**
+ * The fastest candidate on this machine: the best of several timed runs each, the candidates taking
+ * turns so that a burst of load from other processes does not favour one (the input is zeros).
+ */
 function fastest(candidates: Candidate[], values: Float32Array[]): Candidate {
-  let best = candidates[0];
-  let bestMs = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const run = () => {
-      for (const s of c.steps) s(values);
-    };
-    for (let i = 0; i < 3; i++) run();
-    for (let i = 0; i < 7; i++) {
+  const runs = candidates.map((c) => () => {
+    for (const s of c.steps) s(values);
+  });
+  for (const run of runs) for (let i = 0; i < 3; i++) run();
+  const best = candidates.map(() => Number.POSITIVE_INFINITY);
+  for (let r = 0; r < 9; r++) {
+    runs.forEach((run, k) => {
       const t0 = performance.now();
       run();
-      const ms = performance.now() - t0;
-      if (ms < bestMs) {
-        bestMs = ms;
-        best = c;
-      }
-    }
+      best[k] = Math.min(best[k], performance.now() - t0);
+    });
   }
-  return best;
+  return candidates[best.indexOf(Math.min(...best))];
 }
 
 /**

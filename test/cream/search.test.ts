@@ -58,6 +58,31 @@ describe('cream search on Fashion-MNIST', { skip }, () => {
     }
   });
 
+  test('bad input: a budget outside the space, a dataset that does not fit the space, a diverging loss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cream-bad-'));
+    try {
+      const base = loadSearchConfigFile(CONFIG);
+      assert.throws(
+        () => new CreamSearch({ ...base, budget: { maxFlops: 1000 } }, new RunFolder(join(dir, 'a'))),
+        /300,?656|smallest|min/i,
+      );
+      assert.throws(
+        () => new CreamSearch({ ...base, space: 'imagenet' }, new RunFolder(join(dir, 'b'))),
+        /dataset fashion-mnist has 28x28x1 images, but space imagenet expects 224x224x3/,
+      );
+      const diverging = { ...base, train: { ...base.train, lr: 1e30, epochs: 2 }, checkpoint: { everySteps: 1 } };
+      const search = new CreamSearch(diverging, new RunFolder(join(dir, 'c')));
+      await assert.rejects(
+        search.train(),
+        /(loss|weight .*) became (NaN|Infinity|-Infinity) (at|by) step \d+.*the last good checkpoint is step \d+/,
+      );
+      assert.ok(existsSync(join(dir, 'c', CHECKPOINT_FILE)), 'the last good checkpoint is kept');
+      search.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a run killed with SIGKILL and resumed ends with the same board', async () => {
     const base = mkdtempSync(join(tmpdir(), 'cream-resume-'));
     const cli = (args: string[]) => ['--', CLI, 'search', '--config', CONFIG, '--quiet', ...args];

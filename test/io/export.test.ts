@@ -64,7 +64,10 @@ describe('export from a checkpoint', () => {
     rmSync(join(run, 'final.safetensors'));
     assert.equal(resolveCheckpointFile(run), join(run, 'epoch-2.safetensors'));
     writeRetrainCheckpoint(join(run, 'epoch-3.safetensors'));
-    assert.throws(() => resolveCheckpointFile(run), /no final\.safetensors or checkpoint\.safetensors, and several checkpoints/);
+    assert.throws(
+      () => resolveCheckpointFile(run),
+      /no final\.safetensors or checkpoint\.safetensors, and several checkpoints/,
+    );
   });
 
   test("cream retrain's final.safetensors (description nested in state.model, space spec inline) exports", async () => {

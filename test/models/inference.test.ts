@@ -65,6 +65,12 @@ describe('inference fast path', () => {
     // ResBlock conv3 accumulates onto its projection shortcut; MBConv conv_pwl onto the block input.
     assert.ok(choices.includes('blocks.1.0.conv3: gemm+residual'), choices.join('\n'));
     assert.ok(choices.includes('blocks.1.1.conv_pwl: gemm+residual'), choices.join('\n'));
+    const profile = tuned.profile(x, BATCH, 3);
+    assert.equal(profile[0].op, 'stem');
+    assert.equal(profile[profile.length - 1].op, 'head.classifier');
+    assert.ok(profile.some((p) => p.op === 'blocks.1.1.conv_pwl+blocks.1.1'));
+    assert.ok(profile.every((p) => p.ms >= 0));
+    assert.ok(maxAbsDiff(tuned.run(x, BATCH), want) <= 1e-4, 'profiling leaves the plan usable');
     assert.equal(space.classes, 10);
     net.dispose();
   });
