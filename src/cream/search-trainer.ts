@@ -372,6 +372,9 @@ export class CreamSearch {
       workers: cfg.data.workers,
       start: this.loaderStart,
     });
+    // The split (seed, counts, hashes of the index lists) lives in the run folder for the record;
+    // the checkpoint holds the same description, which a resumed run verifies.
+    if (!this.run.exists('split.json')) this.run.writeJson('split.json', describeSplit(this.data.splits));
     const started = performance.now();
     const seconds = () => this.secondsBefore + (performance.now() - started) / 1000;
     try {

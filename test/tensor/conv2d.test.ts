@@ -1,34 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { backward, conv2d, native, noGrad, Tensor, tidy } from '../../src/tensor/index.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
+import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
 
-interface FixtureTensor {
-  shape: number[];
-  data: number[];
-}
-type Fixture = Record<string, Record<string, FixtureTensor>>;
-
-const fixtures = JSON.parse(readFileSync(new URL('../fixtures/torch/conv.json', import.meta.url), 'utf8')) as Fixture;
-
-function load(t: FixtureTensor): Tensor {
-  return Tensor.from(t.data, t.shape);
-}
-
-/** max |a - b| <= abs + rel * |b| elementwise. */
-function assertClose(actual: Tensor, expected: FixtureTensor, abs: number, rel: number, what: string): void {
-  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
-  const a = actual.f32;
-  for (let i = 0; i < a.length; i++) {
-    const e = expected.data[i];
-    const err = Math.abs(a[i] - e);
-    assert.ok(
-      err <= abs + rel * Math.abs(e),
-      `${what}[${i}]: got ${a[i]}, PyTorch ${e} (|diff| ${err.toExponential(2)})`,
-    );
-  }
-}
+const fixtures = readTorchFixture('conv.json');
 
 /** Plain loops over the definition, in float64: the reference the fast paths are checked against. */
 function referenceConv(

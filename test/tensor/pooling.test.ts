@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   avgPool2d,
@@ -12,33 +11,9 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
+import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
 
-interface FixtureTensor {
-  shape: number[];
-  data: number[];
-}
-type Fixture = Record<string, Record<string, FixtureTensor>>;
-
-const fixtures = JSON.parse(
-  readFileSync(new URL('../fixtures/torch/norm_act.json', import.meta.url), 'utf8'),
-) as Fixture;
-
-function load(t: FixtureTensor): Tensor {
-  return Tensor.from(t.data, t.shape);
-}
-
-function assertClose(actual: Tensor, expected: FixtureTensor, abs: number, rel: number, what: string): void {
-  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
-  const a = actual.f32;
-  for (let i = 0; i < a.length; i++) {
-    const e = expected.data[i];
-    const err = Math.abs(a[i] - e);
-    assert.ok(
-      err <= abs + rel * Math.abs(e),
-      `${what}[${i}]: got ${a[i]}, PyTorch ${e} (|diff| ${err.toExponential(2)})`,
-    );
-  }
-}
+const fixtures = readTorchFixture('norm_act.json');
 
 function checkFixture(name: string, fn: (x: Tensor) => Tensor): void {
   const c = fixtures[name];
