@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { validateWith } from '../util/validate.ts';
+import { applyOverrides, validateWith } from '../util/validate.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -167,16 +167,5 @@ export function withOverrides(
   overrides: Record<string, unknown>,
   source = 'overrides',
 ): SearchConfig {
-  const copy = structuredClone(config) as Record<string, unknown>;
-  for (const [path, value] of Object.entries(overrides)) {
-    if (value === undefined) continue;
-    const keys = path.split('.');
-    let node = copy;
-    for (const k of keys.slice(0, -1)) {
-      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
-      node = node[k] as Record<string, unknown>;
-    }
-    node[keys[keys.length - 1]] = value;
-  }
-  return validateSearchConfig(copy, source);
+  return validateSearchConfig(applyOverrides(config, overrides), source);
 }

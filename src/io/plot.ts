@@ -352,3 +352,18 @@ function escapeXml(s: string): string {
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string,
   );
 }
+
+/** Window means, so a per-step curve of thousands of points stays readable. */
+export function smoothPoints(points: readonly PlotPoint[], maxPoints = 400): PlotPoint[] {
+  if (points.length <= maxPoints) return [...points];
+  const w = Math.ceil(points.length / maxPoints);
+  const out: PlotPoint[] = [];
+  for (let i = 0; i < points.length; i += w) {
+    const chunk = points.slice(i, i + w);
+    out.push({
+      x: chunk.reduce((s, p) => s + p.x, 0) / chunk.length,
+      y: chunk.reduce((s, p) => s + p.y, 0) / chunk.length,
+    });
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { writeFileAtomicSync } from './atomic-write.ts';
+import type { Plot } from './plot.ts';
 
 export class RunFolder {
   constructor(readonly dir: string) {
@@ -28,6 +29,12 @@ export class RunFolder {
 
   writeText(name: string, text: string | Uint8Array): void {
     writeFileAtomicSync(this.path(name), text);
+  }
+
+  /** Writes `<name>.svg` and `<name>.png`. */
+  writePlot(name: string, plot: Plot): void {
+    this.writeText(`${name}.svg`, plot.toSvg());
+    this.writeText(`${name}.png`, plot.toPng());
   }
 
   readText(name: string): string {

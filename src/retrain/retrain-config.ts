@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RAND_AUGMENT_OPS } from '../data/index.ts';
-import { validateWith } from '../util/validate.ts';
+import { applyOverrides, validateWith } from '../util/validate.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -179,16 +179,5 @@ export function withRetrainOverrides(
   overrides: Record<string, unknown>,
   source = 'overrides',
 ): RetrainConfig {
-  const copy = structuredClone(config) as Record<string, unknown>;
-  for (const [path, value] of Object.entries(overrides)) {
-    if (value === undefined) continue;
-    const keys = path.split('.');
-    let node = copy;
-    for (const k of keys.slice(0, -1)) {
-      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
-      node = node[k] as Record<string, unknown>;
-    }
-    node[keys[keys.length - 1]] = value;
-  }
-  return validateRetrainConfig(copy, source);
+  return validateRetrainConfig(applyOverrides(config, overrides), source);
 }

@@ -2,51 +2,32 @@
 // validation and test splits, FLOPs, params) and the training curves (PNG and SVG): per-step loss
 // and training accuracy, and per-epoch validation accuracy of the EMA weights with the learning rate.
 
-import { linePlot, type Plot, type PlotPoint } from '../io/plot.ts';
+import { linePlot, smoothPoints } from '../io/plot.ts';
 import type { RunFolder } from '../io/run-folder.ts';
 import type { RetrainEpochMetrics, RetrainMetrics, RetrainResult, RetrainStepMetrics } from './retrain-trainer.ts';
-
-function writePlot(run: RunFolder, name: string, plot: Plot): void {
-  run.writeText(`${name}.svg`, plot.toSvg());
-  run.writeText(`${name}.png`, plot.toPng());
-}
-
-/** Window means so a curve of thousands of steps stays readable. */
-function smooth(points: PlotPoint[], maxPoints = 400): PlotPoint[] {
-  if (points.length <= maxPoints) return points;
-  const w = Math.ceil(points.length / maxPoints);
-  const out: PlotPoint[] = [];
-  for (let i = 0; i < points.length; i += w) {
-    const chunk = points.slice(i, i + w);
-    out.push({
-      x: chunk.reduce((s, p) => s + p.x, 0) / chunk.length,
-      y: chunk.reduce((s, p) => s + p.y, 0) / chunk.length,
-    });
-  }
-  return out;
-}
 
 export function writeRetrainReport(run: RunFolder, result: RetrainResult): void {
   run.writeJson('result.json', result);
   const rows = run.readJsonLines<RetrainMetrics>('metrics.jsonl');
   const steps = rows.filter((r): r is RetrainStepMetrics => r.kind === 'step');
   const epochs = rows.filter((r): r is RetrainEpochMetrics => r.kind === 'epoch');
-  writePlot(
-    run,
+  run.writePlot(
     'training',
     linePlot({
       title: 'Retraining: loss and training accuracy per step',
       xLabel: 'step',
       yLabel: 'loss / accuracy',
       series: [
-        { name: 'loss (label-smoothed CE)', points: smooth(steps.map((m) => ({ x: m.step, y: m.loss }))) },
-        { name: 'train accuracy (augmented)', points: smooth(steps.map((m) => ({ x: m.step, y: m.trainAccuracy }))) },
+        { name: 'loss (label-smoothed CE)', points: smoothPoints(steps.map((m) => ({ x: m.step, y: m.loss }))) },
+        {
+          name: 'train accuracy (augmented)',
+          points: smoothPoints(steps.map((m) => ({ x: m.step, y: m.trainAccuracy }))),
+        },
       ],
     }),
   );
   const peakLr = Math.max(...steps.map((m) => m.lr), 0);
-  writePlot(
-    run,
+  run.writePlot(
     'accuracy',
     linePlot({
       title: 'Retraining: accuracy per epoch',

@@ -35,3 +35,22 @@ export function validateWith<S extends z.ZodType>(
   if (result.success) return result.data;
   throw makeError(`${source}: ${describeIssues(result.error.issues).join('; ')}`);
 }
+
+/**
+ * A deep copy of `config` with dotted-path overrides applied (`train.epochs` -> 3); undefined
+ * values are skipped. The caller re-validates the result.
+ */
+export function applyOverrides<T>(config: T, overrides: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(config) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const keys = path.split('.');
+    let node = copy;
+    for (const k of keys.slice(0, -1)) {
+      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+  return copy;
+}
