@@ -29,6 +29,13 @@ export {
 } from './image-folder.ts';
 export { BatchLoader, type BatchLoaderOptions, type LoadedBatch, type LoaderPosition } from './loader.ts';
 export {
+  checkPoolsFit,
+  DataMismatchError,
+  type DatasetChoice,
+  datasetForNetwork,
+  type NetworkInput,
+} from './network-dataset.ts';
+export {
   type DatasetPart,
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,

@@ -2,9 +2,9 @@
 // checkpoint) scored on the validation or test split it was retrained with, plus its FLOPs, its
 // parameters and its batch-1 single-thread latency. The checkpoint carries everything needed
 // (space spec, architecture, data settings and split fingerprint), so nothing else is read.
-import { evalBatches, loadPools, restoreSplits } from '../data/index.ts';
+import { checkPoolsFit, evalBatches, loadPools, restoreSplits } from '../data/index.ts';
 import { loadModelFile } from '../retrain/model-file.ts';
-import { checkPoolsFit, retrainDatasetSpec } from '../retrain/retrain-data.ts';
+import { retrainDatasetSpec } from '../retrain/retrain-data.ts';
 import { type Arch, childCost } from '../space/index.ts';
 import { type EvalResult, evaluate } from './accuracy.ts';
 import { type LatencyResult, measureLatency } from './latency.ts';

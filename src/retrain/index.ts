@@ -21,7 +21,7 @@ export {
   validateRetrainConfig,
   withRetrainOverrides,
 } from './retrain-config.ts';
-export { loadRetrainData, type RetrainData, RetrainDataError } from './retrain-data.ts';
+export { loadRetrainData, type RetrainData } from './retrain-data.ts';
 export { writeRetrainReport } from './retrain-report.ts';
 export {
   type RetrainEpochMetrics,
