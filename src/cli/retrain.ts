@@ -23,6 +23,7 @@ import { writeRetrainReport } from '../retrain/retrain-report.ts';
 import { RetrainError, Retrainer, type RetrainResult } from '../retrain/retrain-trainer.ts';
 import { formatArch, loadSpace } from '../space/index.ts';
 import { UsageError } from './errors.ts';
+import { intOption, numberOption } from './options.ts';
 import { createProgress, type LogMode } from './progress.ts';
 
 export interface RetrainOptions {
@@ -44,19 +45,6 @@ export interface RetrainOptions {
   data?: string;
   log: LogMode;
   quiet?: boolean;
-}
-
-function int(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${option}: expected a non-negative integer, got "${text}"`);
-  return Number(text);
-}
-
-function num(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${option}: expected a number, got "${text}"`);
-  return v;
 }
 
 /** Options that change what a run computes; a resumed run takes all of them from its folder. */
@@ -90,16 +78,16 @@ export function resolveRetrainConfig(o: RetrainOptions): RetrainConfig {
     base,
     {
       space: o.space ?? archInput?.space,
-      seed: int(o.seed, '--seed'),
-      threads: int(o.threads, '--threads'),
+      seed: intOption(o.seed, '--seed'),
+      threads: intOption(o.threads, '--threads'),
       [base.data.dataset === 'image-folder' ? 'data.trainRoot' : 'data.dir']: o.data,
-      'data.train': int(o.trainImages, '--train-images'),
-      'data.workers': int(o.workers, '--workers'),
-      'train.epochs': int(o.epochs, '--epochs'),
-      'train.batchSize': int(o.batchSize, '--batch-size'),
-      'train.lr': num(o.lr, '--lr'),
-      'train.dropout': num(o.dropout, '--dropout'),
-      'ema.decay': num(o.emaDecay, '--ema-decay'),
+      'data.train': intOption(o.trainImages, '--train-images'),
+      'data.workers': intOption(o.workers, '--workers'),
+      'train.epochs': intOption(o.epochs, '--epochs'),
+      'train.batchSize': intOption(o.batchSize, '--batch-size'),
+      'train.lr': numberOption(o.lr, '--lr'),
+      'train.dropout': numberOption(o.dropout, '--dropout'),
+      'ema.decay': numberOption(o.emaDecay, '--ema-decay'),
     },
     'command-line options',
   );

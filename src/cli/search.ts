@@ -19,6 +19,7 @@ import { CHECKPOINT_FILE, CreamSearch, type SearchResult } from '../cream/search
 import { RunFolder } from '../io/run-folder.ts';
 import { formatArch } from '../space/index.ts';
 import { UsageError } from './errors.ts';
+import { intOption, numberOption } from './options.ts';
 import { createProgress, type LogMode } from './progress.ts';
 import { parseMacs } from './space.ts';
 
@@ -45,19 +46,6 @@ interface SearchOptions {
   quiet?: boolean;
 }
 
-function int(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${option}: expected a non-negative integer, got "${text}"`);
-  return Number(text);
-}
-
-function num(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v)) throw new UsageError(`${option}: expected a number, got "${text}"`);
-  return v;
-}
-
 /** The config a fresh run uses: preset or file, then command-line overrides. */
 export function resolveSearchConfig(o: SearchOptions): SearchConfig {
   if (o.config && o.preset) throw new UsageError('give either --config or --preset, not both');
@@ -70,19 +58,19 @@ export function resolveSearchConfig(o: SearchOptions): SearchConfig {
     base,
     {
       space: o.space,
-      seed: int(o.seed, '--seed'),
-      threads: int(o.threads, '--threads'),
+      seed: intOption(o.seed, '--seed'),
+      threads: intOption(o.threads, '--threads'),
       // --data is the IDX folder of the packaged datasets, or the training root of an image folder.
       [base.data.dataset === 'image-folder' ? 'data.trainRoot' : 'data.dir']: o.data,
-      'data.train': int(o.trainImages, '--train-images'),
-      'data.workers': int(o.workers, '--workers'),
-      'train.epochs': int(o.epochs, '--epochs'),
-      'train.warmupEpochs': int(o.warmupEpochs, '--warmup-epochs'),
-      'train.batchSize': int(o.batchSize, '--batch-size'),
-      'train.lr': num(o.lr, '--lr'),
+      'data.train': intOption(o.trainImages, '--train-images'),
+      'data.workers': intOption(o.workers, '--workers'),
+      'train.epochs': intOption(o.epochs, '--epochs'),
+      'train.warmupEpochs': intOption(o.warmupEpochs, '--warmup-epochs'),
+      'train.batchSize': intOption(o.batchSize, '--batch-size'),
+      'train.lr': numberOption(o.lr, '--lr'),
       'budget.minFlops': o.minFlops === undefined ? undefined : parseMacs(o.minFlops, '--min-flops'),
       'budget.maxFlops': o.maxFlops === undefined ? undefined : parseMacs(o.maxFlops, '--max-flops'),
-      'board.size': int(o.boardSize, '--board-size'),
+      'board.size': intOption(o.boardSize, '--board-size'),
       'distill.teacher': o.teacher,
     },
     'command-line options',
