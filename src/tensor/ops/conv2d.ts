@@ -2,9 +2,7 @@ import { native } from '../native.ts';
 import { record } from '../tape.ts';
 import { shapeString, Tensor } from '../tensor.ts';
 import { float32, rank, shapeIs } from './check.ts';
-
-/** Stands in for an absent optional array argument of a kernel. */
-const EMPTY = new Float32Array(0);
+import { EMPTY, gemmGrads } from './gemm-grads.ts';
 
 export interface Conv2dOptions {
   /** Same stride along H and W (default 1). */
@@ -97,25 +95,6 @@ function pointwise(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor): Tens
   const cout = w.shape[3];
   const m = x.size / cin;
   native.gemmForward(x.f32, w.f32, bias ? bias.f32 : EMPTY, out.f32, m, cin, cout, bias !== null);
-  return record('conv2d', out, [x, w, bias], (g) => {
-    // gx = g . w^T, gw = x^T . g, gb = sum of g over pixels, in one pass over g.
-    const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
-    const gb = bias?.requiresGrad ? Tensor.empty([cout]) : null;
-    native.gemmBackward(
-      x.f32,
-      w.f32,
-      g.f32,
-      gx ? gx.f32 : EMPTY,
-      gw ? gw.f32 : EMPTY,
-      gb ? gb.f32 : EMPTY,
-      m,
-      cin,
-      cout,
-      gx !== null,
-      gw !== null,
-      gb !== null,
-    );
-    return [gx, gw, gb];
-  });
+  // gx = g . w^T, gw = x^T . g, gb = sum of g over pixels, in one pass over g.
+  return record('conv2d', out, [x, w, bias], (g) => gemmGrads(x, w, bias, g, m, cin, cout));
 }
