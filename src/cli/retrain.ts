@@ -25,6 +25,7 @@ import { formatArch, loadSpace } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
 import { createProgress, type LogMode } from './progress.ts';
+import { newRunDir, openRunToResume } from './run-folders.ts';
 
 export interface RetrainOptions {
   arch?: string;
@@ -125,20 +126,11 @@ export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
         `--resume takes every setting from ${join(o.resume, 'config.resolved.yaml')}; drop ${given.join(', ')}`,
       );
     }
-    if (!existsSync(join(o.resume, 'config.resolved.yaml'))) {
-      throw new UsageError(`--resume ${o.resume}: no config.resolved.yaml there (not a retrain run folder)`);
-    }
-    if (!existsSync(join(o.resume, CHECKPOINT_FILE))) {
-      throw new UsageError(
-        `--resume ${o.resume}: no ${CHECKPOINT_FILE} there (the run stopped before its first checkpoint)`,
-      );
-    }
-    run = new RunFolder(o.resume);
+    run = openRunToResume(o.resume, 'retrain', CHECKPOINT_FILE);
     config = loadRetrainConfigFile(run.path('config.resolved.yaml'));
   } else {
     config = resolveRetrainConfig(o);
-    const out =
-      o.out ?? join('runs', `retrain-${o.preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const out = newRunDir(o.out, 'retrain', o.preset);
     for (const name of [CHECKPOINT_FILE, FINAL_FILE]) {
       if (existsSync(join(out, name))) {
         throw new UsageError(

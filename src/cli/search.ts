@@ -21,6 +21,7 @@ import { formatArch } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
 import { createProgress, type LogMode } from './progress.ts';
+import { newRunDir, openRunToResume } from './run-folders.ts';
 import { parseMacs } from './space.ts';
 
 interface SearchOptions {
@@ -94,20 +95,11 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let config: SearchConfig;
   let run: RunFolder;
   if (o.resume) {
-    if (!existsSync(join(o.resume, 'config.resolved.yaml'))) {
-      throw new UsageError(`--resume ${o.resume}: no config.resolved.yaml there (not a search run folder)`);
-    }
-    if (!existsSync(join(o.resume, CHECKPOINT_FILE))) {
-      throw new UsageError(
-        `--resume ${o.resume}: no ${CHECKPOINT_FILE} there (the run stopped before its first checkpoint)`,
-      );
-    }
-    run = new RunFolder(o.resume);
+    run = openRunToResume(o.resume, 'search', CHECKPOINT_FILE);
     config = loadSearchConfigFile(run.path('config.resolved.yaml'));
   } else {
     config = resolveSearchConfig(o);
-    const out =
-      o.out ?? join('runs', `search-${o.preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const out = newRunDir(o.out, 'search', o.preset);
     if (existsSync(join(out, CHECKPOINT_FILE))) {
       throw new UsageError(
         `--out ${out} already holds a search checkpoint: pass --resume ${out} to continue it, or choose another --out`,

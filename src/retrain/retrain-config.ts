@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RAND_AUGMENT_OPS } from '../data/index.ts';
+import { datasetSourceShape } from '../util/dataset-schema.ts';
 import { applyOverrides, validateWith } from '../util/validate.ts';
 
 const positiveInt = z.number().int().positive();
@@ -21,14 +22,7 @@ export const retrainConfigSchema = z.strictObject({
   threads: positiveInt.optional(),
   data: z
     .strictObject({
-      dataset: z.enum(['fashion-mnist', 'mnist', 'image-folder']).default('fashion-mnist'),
-      /** Folder of the IDX files (fashion-mnist, mnist) replacing the packaged location. */
-      dir: z.string().optional(),
-      /** image-folder: training root (one sub-folder per class) or list file of `path label` lines. */
-      trainRoot: z.string().optional(),
-      trainList: z.string().optional(),
-      testRoot: z.string().optional(),
-      testList: z.string().optional(),
+      ...datasetSourceShape,
       /** Training images (default: all not held out for validation). */
       train: positiveInt.optional(),
       /** Held-out validation images, evaluated every epoch. */
