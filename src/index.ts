@@ -1,4 +1,5 @@
 // The library: what `import { ... } from 'cream-ts'` gives. Each layer's own index lists its API.
+export * as baselines from './baselines/index.ts';
 export * from './cream/board.ts';
 export { distillationLoss, type KdWeighting, lossWeights } from './cream/distillation.ts';
 export { createMetaMatchingNetwork, MetaMatchingNetwork } from './cream/meta-matching.ts';
@@ -18,8 +19,13 @@ export {
   type SearchResult,
   type StepMetrics,
 } from './cream/search-trainer.ts';
+export { openSearchRun, type SearchRun } from './cream/search-run.ts';
 export { chooseTeacher, type TeacherMode } from './cream/teacher.ts';
 export * as data from './data/index.ts';
+export { type AblationResult, runAblation } from './eval/ablation.ts';
+export { type RankResult, runRankExperiment, writeRankReport } from './eval/rank-experiment.ts';
+export { scratchAccuracies } from './eval/scratch-accuracy.ts';
+export { type AblationConfig, loadAblationConfigFile, loadAblationPreset } from './eval/ablation-config.ts';
 export { type EvalResult, evaluate } from './eval/accuracy.ts';
 export { recalibrateBatchNorm } from './eval/bn-recalibration.ts';
 export { kendallTau, spearmanRho } from './eval/rank-correlation.ts';

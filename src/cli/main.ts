@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { registerBenchCommands } from './bench.ts';
 import { UsageError } from './errors.ts';
 import { registerEvalCommand } from './eval.ts';
+import { registerExperimentCommands } from './experiment.ts';
 import { registerExportCommand } from './export.ts';
+import { registerRankCommand } from './rank.ts';
 import { registerRetrainCommand } from './retrain.ts';
 import { registerSearchCommand } from './search.ts';
 import { registerSpaceCommands } from './space.ts';
@@ -22,6 +24,7 @@ const KNOWN_ERRORS = new Set([
   'BoardError',
   'RetrainError',
   'UnsupportedOpError',
+  'ScratchCacheError',
 ]);
 
 export function buildProgram(): Command {
@@ -34,6 +37,8 @@ export function buildProgram(): Command {
   registerSpaceCommands(program);
   registerBenchCommands(program);
   registerExportCommand(program);
+  registerExperimentCommands(program);
+  registerRankCommand(program);
   return program;
 }
 

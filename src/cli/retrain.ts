@@ -190,7 +190,7 @@ export function registerRetrainCommand(program: Command): void {
     .option('--arch <file>', "the search's best.json, or an architecture JSON / compact text (then give --space)")
     .option('--space <name|file>', 'search space preset or file (default: the one named in best.json)')
     .option('--config <file>', 'retrain config (YAML or JSON)')
-    .option('--preset <name>', 'fmnist-quick | fmnist')
+    .option('--preset <name>', 'fmnist-quick | fmnist | rank-scratch')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
     .option('--out <dir>', 'run folder (default runs/retrain-<preset>-<time>)')
     .option('--epochs <n>')

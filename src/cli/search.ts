@@ -36,6 +36,8 @@ interface SearchOptions {
   boardSize?: string;
   seed?: string;
   teacher?: string;
+  method?: string;
+  select?: string;
   space?: string;
   trainImages?: string;
   batchSize?: string;
@@ -72,10 +74,27 @@ export function resolveSearchConfig(o: SearchOptions): SearchConfig {
       'budget.minFlops': o.minFlops === undefined ? undefined : parseMacs(o.minFlops, '--min-flops'),
       'budget.maxFlops': o.maxFlops === undefined ? undefined : parseMacs(o.maxFlops, '--max-flops'),
       'board.size': intOption(o.boardSize, '--board-size'),
-      'distill.teacher': o.teacher,
+      ...methodOverrides(o),
     },
     'command-line options',
   );
+}
+
+/** `--method` names a whole recipe (training teacher + selection); `--teacher` / `--select` refine it. */
+const METHODS: Record<string, { teacher?: string; select: string }> = {
+  cream: { select: 'board' },
+  'spos-evolution': { teacher: 'none', select: 'evolution' },
+  random: { teacher: 'none', select: 'random' },
+};
+
+function methodOverrides(o: SearchOptions): Record<string, unknown> {
+  let recipe: { teacher?: string; select?: string } = {};
+  if (o.method !== undefined) {
+    const m = METHODS[o.method];
+    if (!m) throw new UsageError(`--method: expected ${Object.keys(METHODS).join(', ')}, got "${o.method}"`);
+    recipe = m;
+  }
+  return { 'distill.teacher': o.teacher ?? recipe.teacher, 'select.method': o.select ?? recipe.select };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -127,8 +146,25 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         }),
     });
     progress.stop();
-    progress.start('select', search.board.size);
-    const result = search.select({ onSelect: (done) => progress.update(done, {}) });
+    // Phases of the final choice: a baseline's search over candidates (if any), then the finalists.
+    let phase = '';
+    const enter = (name: string, total: number) => {
+      if (phase === name) return;
+      progress.stop();
+      progress.start(name, total);
+      phase = name;
+    };
+    const result = search.select({
+      onLog: (m) => progress.log(m),
+      onCandidates: (done, total, best) => {
+        enter(config.select.method, total);
+        progress.update(done, { best: pct(best) });
+      },
+      onSelect: (done, total) => {
+        enter('select', total);
+        progress.update(done, {});
+      },
+    });
     progress.stop();
     writeSearchReport(run, search, result);
     if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
@@ -153,7 +189,9 @@ export function registerSearchCommand(program: Command): void {
     .option('--min-flops <macs>', 'e.g. 10M')
     .option('--max-flops <macs>', 'e.g. 30M')
     .option('--board-size <k>')
+    .option('--method <name>', 'cream (default) | spos-evolution | random: training teacher + final selection')
     .option('--teacher <mode>', 'meta | random | largest | top1 | none')
+    .option('--select <how>', 'board | evolution | random: how the answer is read off the supernet')
     .option('--seed <n>')
     .option('--train-images <n>', 'training images (default: all not held out)')
     .option('--batch-size <n>')

@@ -90,12 +90,36 @@ export const searchConfigSchema = z.strictObject({
     }),
   select: z
     .strictObject({
+      /**
+       * How the answer is read off the trained supernet: 'board' (Cream: the best board path),
+       * 'evolution' (SPOS's evolutionary search) or 'random' (random search); the last two are the
+       * paper's baselines and score candidates with BN re-calibration, like the board pick.
+       */
+      method: z.enum(['board', 'evolution', 'random']).default('board'),
       /** Training batches used to re-calibrate each board path's BN statistics. */
       recalibrationBatches: positiveInt.default(20),
       /** Validation images for the final choice (default: the whole validation split). */
       evalImages: positiveInt.optional(),
+      /**
+       * Validation images each evolution/random candidate is scored on (default: data.valSubset);
+       * the top-k finalists are then scored on `evalImages`, as board paths are.
+       */
+      candidateImages: positiveInt.optional(),
+      /** SPOS evolution settings (defaults: the published ones). */
+      evolution: z
+        .strictObject({
+          population: positiveInt.default(50),
+          iterations: positiveInt.default(20),
+          topK: positiveInt.default(10),
+          mutations: z.number().int().min(0).default(25),
+          crossovers: z.number().int().min(0).default(25),
+          mutationProb: z.number().min(0).max(1).default(0.1),
+        })
+        .prefault({}),
+      /** Paths random search scores (default: as many as the evolution scores, population x iterations). */
+      randomCandidates: positiveInt.optional(),
     })
-    .default({ recalibrationBatches: 20 }),
+    .prefault({}),
   checkpoint: z.strictObject({ everySteps: positiveInt.default(500) }).default({ everySteps: 500 }),
 });
 
@@ -118,6 +142,17 @@ export function validateSearchConfig(raw: unknown, source = 'config'): SearchCon
   if (config.data.valSubset > config.data.val) {
     throw new ConfigError(
       `${source}: data.valSubset (${config.data.valSubset}) cannot exceed data.val (${config.data.val})`,
+    );
+  }
+  const evo = config.select.evolution;
+  if (evo.mutations + evo.crossovers > evo.population) {
+    throw new ConfigError(
+      `${source}: select.evolution.mutations + crossovers (${evo.mutations + evo.crossovers}) exceed select.evolution.population (${evo.population})`,
+    );
+  }
+  if (config.select.candidateImages !== undefined && config.select.candidateImages > config.data.val) {
+    throw new ConfigError(
+      `${source}: select.candidateImages (${config.select.candidateImages}) cannot exceed data.val (${config.data.val})`,
     );
   }
   const { minFlops, maxFlops } = config.budget;

@@ -2,6 +2,7 @@
 // chosen architecture with FLOPs, params and accuracy) and the plots of the board's paths and all
 // scored paths on accuracy vs FLOPs, and of the training curves (PNG and SVG).
 
+import { CANDIDATES_FILE, type ScoreLine } from '../baselines/index.ts';
 import { linePlot, scatterPlot, smoothPoints } from '../io/plot.ts';
 import type { RunFolder } from '../io/run-folder.ts';
 import type { CreamSearch, SearchResult, StepMetrics } from './search-trainer.ts';
@@ -11,6 +12,7 @@ export function writeSearchReport(run: RunFolder, search: CreamSearch, result: S
   run.writeJson('board.json', { board: search.board.toJSON(), candidates: result.candidates });
   run.writeJson('best.json', {
     space: search.config.space,
+    method: { teacher: search.config.distill.teacher, select: search.config.select.method },
     arch: b.arch,
     flops: b.flops,
     params: b.params,
@@ -22,6 +24,8 @@ export function writeSearchReport(run: RunFolder, search: CreamSearch, result: S
   });
   const metrics = run.readJsonLines<StepMetrics>('metrics.jsonl');
   const scored = metrics.filter((m) => m.boardAccuracy !== null);
+  // Paths an evolution or random search scored (baseline selection), if any.
+  const searched = run.readJsonLines<ScoreLine>(CANDIDATES_FILE);
   const mflops = (f: number) => f / 1e6;
   run.writePlot(
     'paths',
@@ -35,8 +39,20 @@ export function writeSearchReport(run: RunFolder, search: CreamSearch, result: S
           points: scored.map((m) => ({ x: mflops(m.flops), y: 100 * m.boardAccuracy! })),
           color: '#bbbbbb',
         },
+        ...(searched.length > 0
+          ? [
+              {
+                name: `${search.config.select.method} candidates (re-calibrated)`,
+                points: searched.map((c) => ({ x: mflops(c.flops), y: 100 * c.top1 })),
+                color: '#9ecae1',
+              },
+            ]
+          : []),
         {
-          name: 'final board (re-calibrated, validation)',
+          name:
+            search.config.select.method === 'board'
+              ? 'final board (re-calibrated, validation)'
+              : 'finalists (re-calibrated, validation)',
           points: result.candidates.map((c) => ({ x: mflops(c.flops), y: 100 * c.validationAccuracy })),
           color: '#1f77b4',
         },

@@ -1,6 +1,8 @@
 // Algorithm 1 of the paper: train the supernet one sampled path at a time, keep the prioritized
 // path board, distil each path from the board path the meta matching network picks, update the
 // meta network every tau steps, and finally return the best board path. Resumable after a kill.
+
+import { selectBySearch } from '../baselines/search-selection.ts';
 import { type Batch, BatchLoader, BatchMaker, describeSplit, evalBatches, verifySplit } from '../data/index.ts';
 import { batchTensors } from '../eval/accuracy.ts';
 import { checkpointGroup, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
@@ -57,6 +59,8 @@ export interface SearchEvents {
   onStep?(m: StepMetrics, totalSteps: number): void;
   onEpochEnd?(epoch: number, board: BoardEntry[]): void;
   onSelect?(done: number, total: number): void;
+  /** Baseline searches (evolution, random): paths scored so far of at most `total`. */
+  onCandidates?(done: number, total: number, best: number): void;
   onLog?(message: string): void;
 }
 
@@ -64,6 +68,7 @@ export interface Candidate {
   arch: Arch;
   flops: number;
   params: number;
+  /** The accuracy the path became a finalist with: its board score, or its baseline-search score. */
   boardAccuracy: number;
   validationAccuracy: number;
   validationTop5: number;
@@ -210,6 +215,15 @@ export class CreamSearch {
       state,
     );
     this.lastCheckpointStep = this.step;
+  }
+
+  /**
+   * Whether training keeps the board: Cream's teachers come from it and its pick needs it. SPOS
+   * training for a baseline search needs neither, and skips the cost of scoring every path.
+   */
+  get keepsBoard(): boolean {
+    const c = this.config;
+    return c.select.method === 'board' || ['meta', 'random', 'top1'].includes(c.distill.teacher);
   }
 
   private get warmupSteps(): number {
@@ -387,7 +401,7 @@ export class CreamSearch {
         const m = this.trainStep(path, batch, lr);
         let boardAccuracy: number | null = null;
         let boardOutcome: string | null = null;
-        if (this.step >= this.warmupSteps) {
+        if (this.step >= this.warmupSteps && this.keepsBoard) {
           boardAccuracy = this.boardScore(path, flops, m.trainAccuracy);
           if (boardAccuracy !== null) boardOutcome = this.board.offer(path, boardAccuracy, flops, this.step).outcome;
         }
@@ -408,7 +422,7 @@ export class CreamSearch {
         events.onStep?.(metrics, this.totalSteps);
         this.step++;
         const epochEnd = this.step % this.stepsPerEpoch === 0;
-        if (epochEnd && this.step > this.warmupSteps) {
+        if (epochEnd && this.step > this.warmupSteps && this.keepsBoard) {
           // Member scores go stale as the weights train: re-score on the validation subset.
           this.board.rescore((e) => pathAccuracy(this.supernet, e.arch, this.data.boardBatches).top1, this.step);
         }
@@ -423,11 +437,13 @@ export class CreamSearch {
     }
   }
 
-  /** Final selection: BN re-calibration and validation accuracy of every board path; best wins. */
-  select(events: SearchEvents = {}): SearchResult {
+  /**
+   * The batches a final choice uses: `calibration` re-estimates a path's BN statistics (the first
+   * `select.recalibrationBatches` training batches, unaugmented), `evaluation` scores it (the
+   * validation split, or its first `select.evalImages` images).
+   */
+  selectionBatches(): { calibration: Batch[]; evaluation: Batch[] } {
     const cfg = this.config;
-    const entries = this.board.entries();
-    if (entries.length === 0) throw new SearchError('the board is empty: train for more steps after the warm-up');
     const val = this.data.splits.val;
     const evalIndices = cfg.select.evalImages ? val.indices.slice(0, cfg.select.evalImages) : val.indices;
     const evaluation = [
@@ -444,8 +460,28 @@ export class CreamSearch {
         { batchSize: cfg.train.batchSize, normalize: this.data.normalize },
       ),
     ];
+    return { calibration, evaluation };
+  }
+
+  /**
+   * Final selection. 'board' (Cream): every board path is a finalist. 'evolution' / 'random' (the
+   * baselines): a search over the trained supernet proposes the finalists (src/baselines/).
+   */
+  select(events: SearchEvents = {}): SearchResult {
+    if (this.config.select.method !== 'board') return selectBySearch(this, events);
+    const entries = this.board.entries();
+    if (entries.length === 0) throw new SearchError('the board is empty: train for more steps after the warm-up');
+    return this.pickBest(entries, events);
+  }
+
+  /** BN re-calibration and validation accuracy of every finalist; best wins (ties: fewer FLOPs). */
+  pickBest(
+    finalists: readonly { arch: Arch; flops: number; accuracy: number }[],
+    events: SearchEvents = {},
+  ): SearchResult {
+    const { calibration, evaluation } = this.selectionBatches();
     const candidates: Candidate[] = [];
-    entries.forEach((e, i) => {
+    finalists.forEach((e, i) => {
       const r = recalibratedPathAccuracy(this.supernet, e.arch, calibration, evaluation);
       candidates.push({
         arch: e.arch,
@@ -455,7 +491,7 @@ export class CreamSearch {
         validationAccuracy: r.top1,
         validationTop5: r.top5,
       });
-      events.onSelect?.(i + 1, entries.length);
+      events.onSelect?.(i + 1, finalists.length);
     });
     candidates.sort((a, b) => b.validationAccuracy - a.validationAccuracy || a.flops - b.flops);
     return { best: candidates[0], candidates, steps: this.step, seconds: this.secondsBefore };

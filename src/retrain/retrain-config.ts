@@ -115,7 +115,7 @@ export class RetrainConfigError extends Error {
 }
 
 export const RETRAIN_PRESET_DIR = fileURLToPath(new URL('../../presets/retrain/', import.meta.url));
-export const RETRAIN_PRESETS = ['fmnist-quick', 'fmnist'] as const;
+export const RETRAIN_PRESETS = ['fmnist-quick', 'fmnist', 'rank-scratch'] as const;
 
 export function validateRetrainConfig(raw: unknown, source = 'config'): RetrainConfig {
   const config = validateWith(retrainConfigSchema, raw ?? {}, source, (m) => new RetrainConfigError(m));

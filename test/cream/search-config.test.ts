@@ -48,3 +48,31 @@ test('overrides are applied by dotted path and re-validated', () => {
     /command-line options: train\.lr/,
   );
 });
+
+test('baseline selection settings: SPOS defaults, and inconsistent values named', () => {
+  const c = validateSearchConfig({});
+  assert.equal(c.select.method, 'board');
+  assert.deepEqual(c.select.evolution, {
+    population: 50,
+    iterations: 20,
+    topK: 10,
+    mutations: 25,
+    crossovers: 25,
+    mutationProb: 0.1,
+  });
+  assert.equal(
+    validateSearchConfig({ select: { evolution: { population: 8, mutations: 4, crossovers: 4 } } }).select.evolution
+      .topK,
+    10,
+  );
+  assert.throws(() => validateSearchConfig({ select: { method: 'darts' } }), /select\.method: /);
+  assert.throws(
+    () => validateSearchConfig({ select: { evolution: { population: 10 } } }),
+    /select\.evolution\.mutations \+ crossovers \(50\) exceed select\.evolution\.population \(10\)/,
+  );
+  assert.throws(
+    () => validateSearchConfig({ data: { val: 1000, valSubset: 500 }, select: { candidateImages: 2000 } }),
+    /select\.candidateImages \(2000\) cannot exceed data\.val \(1000\)/,
+  );
+  assert.throws(() => validateSearchConfig({ select: { evolution: { mutationProb: 1.5 } } }), /mutationProb/);
+});
