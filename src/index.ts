@@ -12,6 +12,7 @@ export {
   validateSearchConfig,
   withOverrides,
 } from './cream/search-config.ts';
+export { openSearchRun, type SearchRun } from './cream/search-run.ts';
 export {
   type Candidate,
   CreamSearch,
@@ -19,16 +20,15 @@ export {
   type SearchResult,
   type StepMetrics,
 } from './cream/search-trainer.ts';
-export { openSearchRun, type SearchRun } from './cream/search-run.ts';
 export { chooseTeacher, type TeacherMode } from './cream/teacher.ts';
 export * as data from './data/index.ts';
 export { type AblationResult, runAblation } from './eval/ablation.ts';
-export { type RankResult, runRankExperiment, writeRankReport } from './eval/rank-experiment.ts';
-export { scratchAccuracies } from './eval/scratch-accuracy.ts';
 export { type AblationConfig, loadAblationConfigFile, loadAblationPreset } from './eval/ablation-config.ts';
 export { type EvalResult, evaluate } from './eval/accuracy.ts';
 export { recalibrateBatchNorm } from './eval/bn-recalibration.ts';
 export { kendallTau, spearmanRho } from './eval/rank-correlation.ts';
+export { type RankResult, runRankExperiment, writeRankReport } from './eval/rank-experiment.ts';
+export { scratchAccuracies } from './eval/scratch-accuracy.ts';
 export { loadCheckpoint, saveCheckpoint } from './io/checkpoint.ts';
 export { readSafetensors, readSafetensorsSync, writeSafetensors, writeSafetensorsSync } from './io/safetensors.ts';
 export * from './models/index.ts';
