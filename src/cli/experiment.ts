@@ -17,7 +17,7 @@ import {
 import { RunFolder } from '../io/run-folder.ts';
 import { UsageError } from './errors.ts';
 import { intOption } from './options.ts';
-import { createProgress, type LogMode } from './progress.ts';
+import { createProgress, type LogMode, progressMode, withProgressOptions } from './progress.ts';
 import { newRunDir } from './run-folders.ts';
 
 interface AblationOptions {
@@ -54,7 +54,7 @@ export function resolveAblationConfig(o: AblationOptions): AblationConfig {
 }
 
 export async function runAblationCommand(o: AblationOptions): Promise<void> {
-  const mode: LogMode = o.quiet ? 'quiet' : o.log;
+  const mode = progressMode(o);
   const config = resolveAblationConfig(o);
   const out = newRunDir(o.out, 'ablation', o.preset ?? (o.config ? undefined : 'ablation-quick'));
   const folder = new RunFolder(out);
@@ -76,25 +76,23 @@ export async function runAblationCommand(o: AblationOptions): Promise<void> {
 
 export function registerExperimentCommands(program: Command): void {
   const experiment = program.command('experiment').description("re-run the paper's experiments");
-  experiment
-    .command('ablation')
-    .description('Table 1: SPOS, board pick, distillation teachers, meta matching, evolution; tau, accuracy, FLOPs')
-    .option('--preset <name>', 'ablation-quick (default) | ablation')
-    .option('--config <file>', 'experiment config (YAML or JSON)')
-    .option('--out <dir>', 'experiment folder (default runs/ablation-<preset>-<time>); reuse it to continue')
-    .option('--seeds <list>', 'e.g. 0,1,2')
-    .option('--rows <list>', `subset of ${Object.keys(ABLATION_ROWS).join(', ')}`)
-    .option('--n <n>', 'architectures for the rank correlation')
-    .option('--threads <n>', 'kernel threads (default: all cores)')
-    .option('--log <mode>', 'bar | json', 'bar')
-    .option('--quiet', 'no progress output')
-    .action(async (o: AblationOptions) => {
-      if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
-      try {
-        await runAblationCommand(o);
-      } catch (e) {
-        if (e instanceof AblationConfigError) throw new UsageError(e.message);
-        throw e;
-      }
-    });
+  withProgressOptions(
+    experiment
+      .command('ablation')
+      .description('Table 1: SPOS, board pick, distillation teachers, meta matching, evolution; tau, accuracy, FLOPs')
+      .option('--preset <name>', 'ablation-quick (default) | ablation')
+      .option('--config <file>', 'experiment config (YAML or JSON)')
+      .option('--out <dir>', 'experiment folder (default runs/ablation-<preset>-<time>); reuse it to continue')
+      .option('--seeds <list>', 'e.g. 0,1,2')
+      .option('--rows <list>', `subset of ${Object.keys(ABLATION_ROWS).join(', ')}`)
+      .option('--n <n>', 'architectures for the rank correlation')
+      .option('--threads <n>', 'kernel threads (default: all cores)'),
+  ).action(async (o: AblationOptions) => {
+    try {
+      await runAblationCommand(o);
+    } catch (e) {
+      if (e instanceof AblationConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
 }

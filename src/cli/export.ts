@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveCheckpointFile } from '../io/export-checkpoint.ts';
 import { type ExportFormat, exportCheckpoint } from '../io/export-model.ts';
-import { UnsupportedOpError } from '../models/inference.ts';
+import { UnsupportedOpError } from '../models/inference-graph.ts';
 import { formatArch } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 

@@ -1,8 +1,21 @@
 // Progress reporting for long commands: a bar with ETA on a terminal, plain lines otherwise,
 // one JSON object per event in --log json mode, nothing in --quiet mode.
 import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { UsageError } from './errors.ts';
 
 export type LogMode = 'bar' | 'json' | 'quiet';
+
+/** Adds the `--log` and `--quiet` options every long-running command takes. */
+export function withProgressOptions(command: Command): Command {
+  return command.option('--log <mode>', 'bar | json', 'bar').option('--quiet', 'no progress output');
+}
+
+/** The progress mode that `--log` and `--quiet` ask for; a bad `--log` is a usage error. */
+export function progressMode(o: { log: string; quiet?: boolean }): LogMode {
+  if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
+  return o.quiet ? 'quiet' : o.log;
+}
 
 export interface Progress {
   /** Start (or restart) a phase of `total` units. */

@@ -19,7 +19,7 @@ import {
 import { formatArchCompact } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption } from './options.ts';
-import { createProgress, type LogMode } from './progress.ts';
+import { createProgress, type LogMode, progressMode, withProgressOptions } from './progress.ts';
 
 export const DEFAULT_SCRATCH_PRESET = 'rank-scratch';
 export const CACHE_FILE = 'scratch-accuracy.json';
@@ -71,7 +71,7 @@ export function summarizeRank(r: RankResult, outDir: string): string {
 }
 
 export async function runRank(o: RankOptions): Promise<RankResult> {
-  const mode: LogMode = o.quiet ? 'quiet' : o.log;
+  const mode = progressMode(o);
   const n = intOption(o.n, '--n')!;
   if (n < 2) throw new UsageError(`--n: a rank correlation needs at least 2 architectures, got ${n}`);
   const seed = intOption(o.seed, '--seed')!;
@@ -123,24 +123,22 @@ export async function runRank(o: RankOptions): Promise<RankResult> {
 }
 
 export function registerRankCommand(program: Command): void {
-  program
-    .command('rank')
-    .description(
-      'rank correlation of a search: supernet accuracy vs accuracy trained from scratch (Kendall tau-b, Spearman)',
-    )
-    .requiredOption('--search-run <dir>', 'search run folder (config.resolved.yaml + checkpoint.safetensors)')
-    .option('--n <count>', 'architectures to sample within the search budget', '30')
-    .option('--seed <k>', 'seed of the architecture sampler', '0')
-    .option('--scratch-config <file>', 'retrain config of the from-scratch schedule (YAML or JSON)')
-    .option('--scratch-preset <name>', `retrain preset of that schedule: ${RETRAIN_PRESETS.join(' | ')}`)
-    .option('--scratch-epochs <e>', 'epochs of the from-scratch schedule (overrides the preset or file)')
-    .option('--cache <file>', `scratch-accuracy cache, may be shared between runs (default <out>/${CACHE_FILE})`)
-    .option('--out <dir>', 'output folder (default <search-run>/rank)')
-    .option('--threads <n>', 'kernel threads (default: all cores)')
-    .option('--log <mode>', 'bar | json', 'bar')
-    .option('--quiet', 'no progress output')
-    .action(async (o: RankOptions) => {
-      if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
-      await runRank(o);
-    });
+  withProgressOptions(
+    program
+      .command('rank')
+      .description(
+        'rank correlation of a search: supernet accuracy vs accuracy trained from scratch (Kendall tau-b, Spearman)',
+      )
+      .requiredOption('--search-run <dir>', 'search run folder (config.resolved.yaml + checkpoint.safetensors)')
+      .option('--n <count>', 'architectures to sample within the search budget', '30')
+      .option('--seed <k>', 'seed of the architecture sampler', '0')
+      .option('--scratch-config <file>', 'retrain config of the from-scratch schedule (YAML or JSON)')
+      .option('--scratch-preset <name>', `retrain preset of that schedule: ${RETRAIN_PRESETS.join(' | ')}`)
+      .option('--scratch-epochs <e>', 'epochs of the from-scratch schedule (overrides the preset or file)')
+      .option('--cache <file>', `scratch-accuracy cache, may be shared between runs (default <out>/${CACHE_FILE})`)
+      .option('--out <dir>', 'output folder (default <search-run>/rank)')
+      .option('--threads <n>', 'kernel threads (default: all cores)'),
+  ).action(async (o: RankOptions) => {
+    await runRank(o);
+  });
 }

@@ -24,7 +24,7 @@ import { RetrainError, Retrainer, type RetrainResult } from '../retrain/retrain-
 import { formatArch, loadSpace } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
-import { createProgress, type LogMode } from './progress.ts';
+import { createProgress, type LogMode, progressMode, withProgressOptions } from './progress.ts';
 import { newRunDir, openRunToResume } from './run-folders.ts';
 
 export interface RetrainOptions {
@@ -115,7 +115,7 @@ export function summarizeRetrain(r: RetrainResult): string {
 }
 
 export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
-  const mode: LogMode = o.quiet ? 'quiet' : o.log;
+  const mode = progressMode(o);
   let config: RetrainConfig;
   let run: RunFolder;
   if (o.resume) {
@@ -182,42 +182,40 @@ export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
 }
 
 export function registerRetrainCommand(program: Command): void {
-  program
-    .command('retrain')
-    .description(
-      'train a found architecture from scratch (RMSprop-TF, warm-up + cosine, EMA, label smoothing, RandAugment)',
-    )
-    .option('--arch <file>', "the search's best.json, or an architecture JSON / compact text (then give --space)")
-    .option('--space <name|file>', 'search space preset or file (default: the one named in best.json)')
-    .option('--config <file>', 'retrain config (YAML or JSON)')
-    .option('--preset <name>', 'fmnist-quick | fmnist | rank-scratch')
-    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
-    .option('--out <dir>', 'run folder (default runs/retrain-<preset>-<time>)')
-    .option('--epochs <n>')
-    .option('--seed <n>')
-    .option('--train-images <n>', 'training images (default: all not held out)')
-    .option('--batch-size <n>')
-    .option('--lr <x>', 'peak learning rate (default 0.064 per 1,024 images of the batch)')
-    .option('--ema-decay <x>', 'decay of the weight EMA')
-    .option('--dropout <p>', "dropout before the classifier (default: the space's)")
-    .option('--threads <n>', 'kernel threads (default: all cores)')
-    .option('--workers <n>', 'data loader worker threads')
-    .option('--data <dir>', 'dataset folder replacing the packaged location')
-    .option('--log <mode>', 'bar | json', 'bar')
-    .option('--quiet', 'no progress output')
-    .action(async (o: RetrainOptions) => {
-      if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
-      try {
-        await runRetrain(o);
-      } catch (e) {
-        if (e instanceof RetrainConfigError) throw new UsageError(e.message);
-        if (e instanceof RetrainError) {
-          // Not a usage mistake and not a bug: one line, exit status 1.
-          process.stderr.write(`cream: ${e.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw e;
+  withProgressOptions(
+    program
+      .command('retrain')
+      .description(
+        'train a found architecture from scratch (RMSprop-TF, warm-up + cosine, EMA, label smoothing, RandAugment)',
+      )
+      .option('--arch <file>', "the search's best.json, or an architecture JSON / compact text (then give --space)")
+      .option('--space <name|file>', 'search space preset or file (default: the one named in best.json)')
+      .option('--config <file>', 'retrain config (YAML or JSON)')
+      .option('--preset <name>', 'fmnist-quick | fmnist | rank-scratch')
+      .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
+      .option('--out <dir>', 'run folder (default runs/retrain-<preset>-<time>)')
+      .option('--epochs <n>')
+      .option('--seed <n>')
+      .option('--train-images <n>', 'training images (default: all not held out)')
+      .option('--batch-size <n>')
+      .option('--lr <x>', 'peak learning rate (default 0.064 per 1,024 images of the batch)')
+      .option('--ema-decay <x>', 'decay of the weight EMA')
+      .option('--dropout <p>', "dropout before the classifier (default: the space's)")
+      .option('--threads <n>', 'kernel threads (default: all cores)')
+      .option('--workers <n>', 'data loader worker threads')
+      .option('--data <dir>', 'dataset folder replacing the packaged location'),
+  ).action(async (o: RetrainOptions) => {
+    try {
+      await runRetrain(o);
+    } catch (e) {
+      if (e instanceof RetrainConfigError) throw new UsageError(e.message);
+      if (e instanceof RetrainError) {
+        // Not a usage mistake and not a bug: one line, exit status 1.
+        process.stderr.write(`cream: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
       }
-    });
+      throw e;
+    }
+  });
 }

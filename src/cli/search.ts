@@ -20,7 +20,7 @@ import { RunFolder } from '../io/run-folder.ts';
 import { formatArch } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
-import { createProgress, type LogMode } from './progress.ts';
+import { createProgress, type LogMode, progressMode, withProgressOptions } from './progress.ts';
 import { newRunDir, openRunToResume } from './run-folders.ts';
 import { parseMacs } from './space.ts';
 
@@ -110,7 +110,7 @@ export function summarize(result: SearchResult): string {
 }
 
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
-  const mode: LogMode = o.quiet ? 'quiet' : o.log;
+  const mode = progressMode(o);
   let config: SearchConfig;
   let run: RunFolder;
   if (o.resume) {
@@ -176,38 +176,36 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 }
 
 export function registerSearchCommand(program: Command): void {
-  program
-    .command('search')
-    .description('Cream search: train the supernet with prioritized paths and return the best architecture')
-    .option('--config <file>', 'search config (YAML or JSON)')
-    .option('--preset <name>', 'fmnist-quick | fmnist | imagenet')
-    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
-    .option('--out <dir>', 'run folder (default runs/search-<preset>-<time>)')
-    .option('--space <name|file>', 'search space preset or file')
-    .option('--epochs <n>')
-    .option('--warmup-epochs <n>')
-    .option('--min-flops <macs>', 'e.g. 10M')
-    .option('--max-flops <macs>', 'e.g. 30M')
-    .option('--board-size <k>')
-    .option('--method <name>', 'cream (default) | spos-evolution | random: training teacher + final selection')
-    .option('--teacher <mode>', 'meta | random | largest | top1 | none')
-    .option('--select <how>', 'board | evolution | random: how the answer is read off the supernet')
-    .option('--seed <n>')
-    .option('--train-images <n>', 'training images (default: all not held out)')
-    .option('--batch-size <n>')
-    .option('--lr <x>', 'peak learning rate')
-    .option('--threads <n>', 'kernel threads (default: all cores)')
-    .option('--workers <n>', 'data loader worker threads')
-    .option('--data <dir>', 'dataset folder replacing the packaged location')
-    .option('--log <mode>', 'bar | json', 'bar')
-    .option('--quiet', 'no progress output')
-    .action(async (o: SearchOptions) => {
-      if (o.log !== 'bar' && o.log !== 'json') throw new UsageError(`--log: expected bar or json, got "${o.log}"`);
-      try {
-        await runSearch(o);
-      } catch (e) {
-        if (e instanceof ConfigError) throw new UsageError(e.message);
-        throw e;
-      }
-    });
+  withProgressOptions(
+    program
+      .command('search')
+      .description('Cream search: train the supernet with prioritized paths and return the best architecture')
+      .option('--config <file>', 'search config (YAML or JSON)')
+      .option('--preset <name>', 'fmnist-quick | fmnist | imagenet')
+      .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint')
+      .option('--out <dir>', 'run folder (default runs/search-<preset>-<time>)')
+      .option('--space <name|file>', 'search space preset or file')
+      .option('--epochs <n>')
+      .option('--warmup-epochs <n>')
+      .option('--min-flops <macs>', 'e.g. 10M')
+      .option('--max-flops <macs>', 'e.g. 30M')
+      .option('--board-size <k>')
+      .option('--method <name>', 'cream (default) | spos-evolution | random: training teacher + final selection')
+      .option('--teacher <mode>', 'meta | random | largest | top1 | none')
+      .option('--select <how>', 'board | evolution | random: how the answer is read off the supernet')
+      .option('--seed <n>')
+      .option('--train-images <n>', 'training images (default: all not held out)')
+      .option('--batch-size <n>')
+      .option('--lr <x>', 'peak learning rate')
+      .option('--threads <n>', 'kernel threads (default: all cores)')
+      .option('--workers <n>', 'data loader worker threads')
+      .option('--data <dir>', 'dataset folder replacing the packaged location'),
+  ).action(async (o: SearchOptions) => {
+    try {
+      await runSearch(o);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
 }

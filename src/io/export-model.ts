@@ -5,7 +5,8 @@
  * does not fit the architecture) fails before anything is written, and the writers are atomic.
  */
 import type { ChildNetwork } from '../models/index.ts';
-import { foldNetwork, InferenceNetwork } from '../models/inference.ts';
+import { InferenceNetwork } from '../models/inference.ts';
+import { foldNetwork } from '../models/inference-graph.ts';
 import { InitRandom } from '../nn/index.ts';
 import type { Arch, SearchSpace } from '../space/index.ts';
 import { runOnnx, runTfjs } from './export-check.ts';

@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ConvOp, InferenceGraph, InferenceOp } from '../models/inference.ts';
+import type { ConvOp, InferenceGraph, InferenceOp } from '../models/inference-graph.ts';
 import type { Activation } from '../nn/index.ts';
 import { writeFileAtomicSync } from './atomic-write.ts';
 import { type ExportMetadata, metadataProps, PRODUCER, PRODUCER_VERSION } from './export-metadata.ts';

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ConvOp, InferenceGraph, InferenceOp } from '../models/inference.ts';
+import type { ConvOp, InferenceGraph, InferenceOp } from '../models/inference-graph.ts';
 import type { Activation } from '../nn/index.ts';
 import { type ExportMetadata, PRODUCER, PRODUCER_VERSION } from './export-metadata.ts';
 

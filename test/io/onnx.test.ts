@@ -8,7 +8,8 @@ import { exportMetadata, parseMetadataProps } from '../../src/io/export-metadata
 import { encodeOnnx, ONNX_OPSET, writeOnnx } from '../../src/io/onnx.ts';
 import { readOnnxSummary } from '../../src/io/onnx-proto.ts';
 import { ChildNetwork } from '../../src/models/index.ts';
-import { foldNetwork, InferenceNetwork, UnsupportedOpError } from '../../src/models/inference.ts';
+import { InferenceNetwork } from '../../src/models/inference.ts';
+import { foldNetwork, UnsupportedOpError } from '../../src/models/inference-graph.ts';
 import { InitRandom, Module } from '../../src/nn/index.ts';
 import { childCost, loadSpace } from '../../src/space/index.ts';
 import type { Tensor } from '../../src/tensor/index.ts';

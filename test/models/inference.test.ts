@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ChildNetwork } from '../../src/models/index.ts';
-import { foldNetwork, InferenceNetwork, UnsupportedOpError } from '../../src/models/inference.ts';
+import { InferenceNetwork } from '../../src/models/inference.ts';
+import { foldNetwork, UnsupportedOpError } from '../../src/models/inference-graph.ts';
 import { InitRandom, Module } from '../../src/nn/index.ts';
 import { loadSpace } from '../../src/space/index.ts';
 import { memoryStats, Tensor } from '../../src/tensor/index.ts';
