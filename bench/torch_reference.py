@@ -19,15 +19,29 @@ import torch
 import torch.nn.functional as F
 
 
+# Minimum warm-up and timed durations, the same rule as bench/ops.ts (sub-millisecond ops need
+# more than a handful of calls for a stable median).
+MIN_WARMUP_MS = 100
+MIN_TIMED_MS = 100
+MAX_TIMED_RUNS = 1000
+
+
 def time_ms(fn, runs, warmup):
-    """(median, fastest) wall time in ms over `runs` calls after `warmup` untimed calls."""
-    for _ in range(warmup):
+    """(median, fastest) wall time in ms: at least `warmup` untimed calls (and MIN_WARMUP_MS), then
+    at least `runs` timed calls (and MIN_TIMED_MS, up to MAX_TIMED_RUNS)."""
+    warm_start = time.perf_counter()
+    i = 0
+    while i < warmup or (time.perf_counter() - warm_start) * 1e3 < MIN_WARMUP_MS:
         fn()
+        i += 1
     times = []
-    for _ in range(runs):
+    total = 0.0
+    while len(times) < runs or (total < MIN_TIMED_MS and len(times) < MAX_TIMED_RUNS):
         t0 = time.perf_counter()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
+        dt = (time.perf_counter() - t0) * 1e3
+        times.append(dt)
+        total += dt
     return statistics.median(times), min(times)
 
 

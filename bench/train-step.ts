@@ -9,6 +9,7 @@ import { InitRandom } from '../src/nn/index.ts';
 import { SGD } from '../src/optim/index.ts';
 import { type Arch, loadSpace, parseArch } from '../src/space/index.ts';
 import { backward, crossEntropy, getThreads, noGrad, setThreads, Tensor, tidy } from '../src/tensor/index.ts';
+import { openmpWaitEnv } from '../src/tensor/native.ts';
 
 export const DEFAULT_PATHS_FILE = fileURLToPath(new URL('../presets/paths/fmnist-paths.json', import.meta.url));
 
@@ -102,6 +103,8 @@ export function runTrainStepBench(o: TrainStepOptions): TrainStepResult {
       input: JSON.stringify(job),
       encoding: 'utf8',
       maxBuffer: 1 << 20,
+      // Same OpenMP wait policy as the engine, so machine load hits both sides alike.
+      env: openmpWaitEnv(),
     });
     if (py.status === 0) {
       const t = JSON.parse(py.stdout.trim().split('\n').pop()!);

@@ -32,16 +32,17 @@ struct ActKernels {
   const act_base::BackwardFn* fromOutput;
   void (*scaleRows)(const float*, const float*, float*, int64_t, int64_t, int64_t);
   void (*channelDot)(const float*, const float*, int64_t, int64_t, float*, float*, double*);
+  void (*scaleAddRows)(const float*, const float*, const float*, float*, int64_t, int64_t, int64_t);
 };
 
 const ActKernels& kernels() {
   static const ActKernels k = [] {
     if (useAvx2Kernels()) {
       return ActKernels{act_avx2::kForward, act_avx2::kBackwardFromInput, act_avx2::kBackwardFromOutput,
-                        act_avx2::scaleRows, act_avx2::channelDot};
+                        act_avx2::scaleRows, act_avx2::channelDot, act_avx2::scaleAddRows};
     }
     return ActKernels{act_base::kForward, act_base::kBackwardFromInput, act_base::kBackwardFromOutput,
-                      act_base::scaleRows, act_base::channelDot};
+                      act_base::scaleRows, act_base::channelDot, act_base::scaleAddRows};
   }();
   return k;
 }
@@ -141,9 +142,35 @@ static Napi::Value MulChannelGradScale(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// seInputGrad(g, s, gPooled, N, HW, C, gx): gx[n, hw, c] = g[n, hw, c] * s[n, c] + gPooled[n, c] / HW,
+// the x-gradient of squeeze-excite (x scaled by s, and pooled into s's input) written in one pass.
+static Napi::Value SeInputGrad(const Napi::CallbackInfo& info) {
+  const float* g = f32(info, 0);
+  const float* s = f32(info, 1);
+  const float* gPooled = f32(info, 2);
+  const int64_t N = num(info, 3), HW = num(info, 4), C = num(info, 5);
+  float* gx = f32(info, 6);
+  checkSe(info, "seInputGrad", N, HW, C, 0, 6, 1);
+  if (len(info, 2) != static_cast<size_t>(N * C)) throw KernelError{"seInputGrad: gPooled must have N*C elements"};
+  // The pooled gradient spread over HW positions, rounded as globalAvgPoolBackward rounds it.
+  const float inv = 1.f / static_cast<float>(HW);
+  std::vector<float> spread(N * C + 8, 0.f);
+  for (int64_t i = 0; i < N * C; ++i) spread[i] = gPooled[i] * inv;
+  const auto fn = kernels().scaleAddRows;
+  parallelChunks(N * HW, chunkCount(N * HW, C), [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1;) {
+      const int64_t n = r / HW, end = std::min(r1, (n + 1) * HW);
+      fn(g, s + n * C, spread.data() + n * C, gx, C, r, end);
+      r = end;
+    }
+  });
+  return info.Env().Undefined();
+}
+
 CREAM_EXPORT("actForward", ActForward);
 CREAM_EXPORT("actBackward", ActBackward);
 CREAM_EXPORT("mulChannel", MulChannel);
 CREAM_EXPORT("mulChannelGradScale", MulChannelGradScale);
+CREAM_EXPORT("seInputGrad", SeInputGrad);
 
 }  // namespace cream

@@ -2,6 +2,7 @@
 #include <omp.h>
 
 #include "registry.h"
+#include "signal_guard.h"
 
 namespace cream {
 
@@ -54,6 +55,7 @@ bool flag(const Napi::CallbackInfo& info, size_t i) {
 
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   omp_set_num_threads(static_cast<int>(num(info, 0)));
+  blockSignalsInWorkerThreads();
   return info.Env().Undefined();
 }
 static Napi::Value GetThreads(const Napi::CallbackInfo& info) {
@@ -76,6 +78,7 @@ CREAM_EXPORT("noop", Noop);
 }  // namespace cream
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  cream::blockSignalsInWorkerThreads();
   for (const auto& r : cream::registry()) {
     exports.Set(r.name, Napi::Function::New(
                             env,

@@ -11,6 +11,7 @@
 
 #include "dnnl_common.h"
 #include "registry.h"
+#include "signal_guard.h"
 
 namespace cream {
 
@@ -170,6 +171,8 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   if (s.bias) checkLen(info, 2, s.cout, "convForward", "bias");
   checkLen(info, 3, s.n * s.ho() * s.wo() * s.cout, "convForward", "out");
   auto& p = primitives(s);
+  // oneDNN's kernels may move the stack pointer into the heap (signal_guard.h).
+  const SignalsDeferred signals;
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, od::wrap(p.fwdPd.src_desc(), f32(info, 0))},
                                        {DNNL_ARG_WEIGHTS, primWeights(p.fwdW, f32(info, 1))},
                                        {DNNL_ARG_DST, od::wrap(p.fwdPd.dst_desc(), f32(info, 3))}};
@@ -187,6 +190,7 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   auto& p = primitives(s);
   ensureBackwardData(p);
   const auto& pd = *p.bwdDataPd;
+  const SignalsDeferred signals;
   od::run(p.bwdData, pd,
           {{DNNL_ARG_DIFF_DST, od::wrap(pd.diff_dst_desc(), f32(info, 0))},
            {DNNL_ARG_WEIGHTS, primWeights(p.bwdDataW, f32(info, 1))},
@@ -205,6 +209,7 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   auto& p = primitives(s);
   ensureBackwardWeights(p);
   const auto& pd = *p.bwdWeightsPd;
+  const SignalsDeferred signals;
   const WeightsPath& wp = p.bwdWeightsW;
   auto user = od::wrap(wp.user, f32(info, 2));
   auto diffW = wp.needed ? od::wrap(wp.prim, od::scratch(1, wp.prim.get_size())) : user;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "registry.h"
+#include "signal_guard.h"
 
 namespace cream {
 
@@ -97,6 +98,7 @@ Napi::Value GemmForward(const Napi::CallbackInfo& info) {
   checkLen(info, 1, k * n, "gemmForward", "w");
   if (hasBias) checkLen(info, 2, n, "gemmForward", "bias");
   checkLen(info, 3, m * n, "gemmForward", "out");
+  const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
   if (!rowParallel(m, k, n)) {
     sgemm('N', 'N', m, n, k, 1.f, x, k, w, n, 0.f, out, n);
     if (hasBias) addBias(out, bias, m, n);
@@ -139,6 +141,7 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
     checkLen(info, 4, k * n, "gemmBackward", "gradW");
   }
   if (needGb) checkLen(info, 5, n, "gemmBackward", "gradBias");
+  const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
 
   if (!rowParallel(m, k, n)) {
     if (needGx) sgemm('N', 'T', m, k, n, 1.f, g, n, w, n, 0.f, gx, k);

@@ -3,6 +3,7 @@
 #include <dnnl.h>
 
 #include "registry.h"
+#include "signal_guard.h"
 
 namespace cream {
 
@@ -22,6 +23,7 @@ static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   if (len(info, 6) < needA || len(info, 8) < needB || len(info, 11) < needC) {
     throw KernelError{"sgemm: a matrix is smaller than M/N/K and its leading dimension imply"};
   }
+  const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
   if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) != dnnl_success) {
     throw KernelError{"sgemm: dnnl_sgemm failed"};
   }

@@ -206,6 +206,8 @@ async function rankCell(
   name: string,
 ): Promise<RankResult> {
   const folder = new RunFolder(join(dir, 'rank'));
+  const scratchConfig = retrainConfigOf(config.rank.scratch);
+  claimFolder(folder, toYaml({ n: config.rank.n, seed: config.rank.seed, scratch: scratchConfig }));
   if (folder.exists('rank.json')) return JSON.parse(folder.readText('rank.json')) as RankResult;
   events.onPhase?.(`${name}: rank correlation (supernet scores)`, config.rank.n, 0);
   const rankEvents: RankEvents = {
@@ -220,7 +222,7 @@ async function rankCell(
     searchRun: dir,
     n: config.rank.n,
     seed: config.rank.seed,
-    scratchConfig: retrainConfigOf(config.rank.scratch),
+    scratchConfig,
     cachePath,
     threads: config.threads,
     events: rankEvents,

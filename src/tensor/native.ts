@@ -15,7 +15,32 @@ export type NativeKernels = Record<string, (...args: KernelArg[]) => unknown>;
 const addonPath =
   process.env.CREAM_NATIVE_ADDON ?? fileURLToPath(new URL('../../build/Release/cream_native.node', import.meta.url));
 
+/**
+ * Spin iterations (~20-50 ns each) an idle OpenMP thread waits for the next parallel region before
+ * sleeping. libgomp's default, 300,000 (~8 ms measured here), keeps every worker burning a core long
+ * after the last kernel: when anything else wants that core (the data loader's thread, a second
+ * training process, the PyTorch reference), threads of both wait on each other's time slices and a
+ * training step ran 1.9 s instead of 0.28 s (`small` path, load ~5, 2 cores). 2,000 (~50 us) still
+ * covers the gaps between consecutive kernels of a step (median 18 us), so back-to-back kernels find
+ * their workers awake; a passive policy (0) would pay a wake-up on every kernel.
+ */
+const OPENMP_SPIN_COUNT = '2000';
+
+/**
+ * Environment for a child process whose OpenMP threads should wait like ours (the PyTorch references
+ * of the benchmarks: under load, a spin-count difference alone swings their ratio by 10x or more).
+ */
+export function openmpWaitEnv(): NodeJS.ProcessEnv {
+  const userSet = process.env.GOMP_SPINCOUNT !== undefined || process.env.OMP_WAIT_POLICY !== undefined;
+  return userSet ? { ...process.env } : { ...process.env, GOMP_SPINCOUNT: OPENMP_SPIN_COUNT };
+}
+
 function loadAddon(): NativeKernels {
+  // libgomp reads its settings once, when the addon pulls it in: set ours for that moment only, so
+  // child processes (e.g. the PyTorch reference of the benchmarks) keep their own defaults. A user's
+  // GOMP_SPINCOUNT or OMP_WAIT_POLICY wins.
+  const setSpin = process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined;
+  if (setSpin) process.env.GOMP_SPINCOUNT = OPENMP_SPIN_COUNT;
   try {
     return createRequire(import.meta.url)(addonPath) as NativeKernels;
   } catch (err) {
@@ -23,6 +48,8 @@ function loadAddon(): NativeKernels {
       `cream-ts: native kernels not found or not loadable at ${addonPath} (${(err as Error).message}). ` +
         'Run `npm ci` (it builds them; needs `apt-get install -y libdnnl-dev`).',
     );
+  } finally {
+    if (setSpin) delete process.env.GOMP_SPINCOUNT;
   }
 }
 

@@ -24,6 +24,7 @@ export { scale } from './scale.ts';
 export { sigmoid } from './sigmoid.ts';
 export { softTargetCrossEntropy } from './soft-target-cross-entropy.ts';
 export { softmax } from './softmax.ts';
+export { squeezeExcite } from './squeeze-excite.ts';
 export { sub } from './sub.ts';
 export { sum } from './sum.ts';
 export { swish } from './swish.ts';
