@@ -21,7 +21,7 @@ import {
   Mulberry32,
   type SearchSpace,
 } from '../space/index.ts';
-import { backward, crossEntropy, keep, noGrad, setThreads, Tensor, tidy } from '../tensor/index.ts';
+import { backward, crossEntropy, keep, noGrad, releasePool, setThreads, Tensor, tidy } from '../tensor/index.ts';
 import { type BoardEntry, PrioritizedBoard } from './board.ts';
 import { distillationLoss } from './distillation.ts';
 import { createMetaMatchingNetwork, type MetaMatchingNetwork } from './meta-matching.ts';
@@ -502,5 +502,8 @@ export class CreamSearch {
     this.optimizer.dispose();
     this.meta.dispose();
     this.metaOptimizer.dispose();
+    // The pool keeps freed buffers by size for the next step; the next network (another
+    // architecture in a rank or ablation run) has other sizes, so give them back to the GC.
+    releasePool();
   }
 }

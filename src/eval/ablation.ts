@@ -8,7 +8,7 @@
  * continues where it stopped.
  */
 import { copyFileSync, existsSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import {
   loadSearchConfigFile,
@@ -325,10 +325,12 @@ const fmtStat = (s: Stat | null, scale = 1, digits = 2) =>
 /** The results table in markdown: mean ± sample standard deviation over the seeds. */
 export function ablationMarkdown(r: AblationResult): string {
   const seeds = r.config.seeds.join(', ');
+  // Presets by name, files by their base name (the JSON keeps the full paths).
+  const ref = (v: string | null) => (v === null ? 'not run' : basename(v));
   const lines = [
-    `Ablation (Table 1 of the paper), search ${r.config.search}, seeds ${seeds}; mean ± sd over seeds.`,
-    `Kendall tau-b: supernet vs from-scratch accuracy of ${r.config.rank.n} sampled architectures (${r.config.rank.scratch}).`,
-    `Retrained: the row's answer trained from scratch (${r.config.retrain ?? 'not run'}), EMA weights, test split.`,
+    `Ablation (Table 1 of the paper), search ${ref(r.config.search)}, seeds ${seeds}; mean ± sd over seeds.`,
+    `Kendall tau-b: supernet vs from-scratch accuracy of ${r.config.rank.n} sampled architectures (${ref(r.config.rank.scratch)}).`,
+    `Retrained: the row's answer trained from scratch (${ref(r.config.retrain)}), EMA weights, test split.`,
     '',
     '| row | method | Kendall tau | supernet val top-1 (%) | retrained test top-1 (%) | MFLOPs |',
     '|---|---|---|---|---|---|',

@@ -12,7 +12,7 @@ import { ChildNetwork } from '../models/index.ts';
 import { InitRandom } from '../nn/index.ts';
 import { type LrSchedule, RmspropTF, WeightEma, warmupCosine } from '../optim/index.ts';
 import { type Arch, childCost, loadSpace, type SearchSpace, sameNetwork } from '../space/index.ts';
-import { backward, crossEntropy, noGrad, setThreads, tidy } from '../tensor/index.ts';
+import { backward, crossEntropy, noGrad, releasePool, setThreads, tidy } from '../tensor/index.ts';
 import { checkArch } from './arch-input.ts';
 import { emaDecayAt, updateEma } from './ema-schedule.ts';
 import {
@@ -387,5 +387,8 @@ export class Retrainer {
     this.emaModel.dispose();
     this.ema.dispose();
     this.optimizer.dispose();
+    // The pool keeps freed buffers by size for the next step; the next network (another
+    // architecture in a rank or ablation run) has other sizes, so give them back to the GC.
+    releasePool();
   }
 }
