@@ -17,8 +17,10 @@ export function gemmGrads(
   m: number,
   k: number,
   n: number,
+  /** Whether gx is wanted (default: if x requires grad; an op's inner value may need it anyway). */
+  wantX = x.requiresGrad,
 ): [Tensor | null, Tensor | null, Tensor | null] {
-  const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+  const gx = wantX ? Tensor.empty(x.shape) : null;
   const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
   const gb = bias?.requiresGrad ? Tensor.empty([n]) : null;
   native.gemmBackward(

@@ -3,7 +3,7 @@ import { needsGrad, record } from '../tape.ts';
 import { shapeString, Tensor } from '../tensor.ts';
 import { ACTIVATION_CODES } from './activation.ts';
 import { float32, rank, shapeIs } from './check.ts';
-import { EMPTY } from './gemm-grads.ts';
+import { gemmGrads } from './gemm-grads.ts';
 
 /**
  * Squeeze-and-excite as one op: y = x * hardSigmoid(relu(mean_hw(x) . wReduce + bReduce) . wExpand
@@ -60,41 +60,10 @@ export function squeezeExcite(x: Tensor, wReduce: Tensor, bReduce: Tensor, wExpa
     const gScale = Tensor.empty([N, C]);
     native.mulChannelGradScale(g.f32, x.f32, N, HW, C, gScale.f32);
     native.actBackward(gate, scale.f32, gScale.f32, gScale.f32, true);
-    const gHidden = Tensor.empty([N, R]);
-    const gwExpand = wExpand.requiresGrad ? Tensor.empty(wExpand.shape) : null;
-    const gbExpand = bExpand.requiresGrad ? Tensor.empty([C]) : null;
-    native.gemmBackward(
-      hidden.f32,
-      wExpand.f32,
-      gScale.f32,
-      gHidden.f32,
-      gwExpand ? gwExpand.f32 : EMPTY,
-      gbExpand ? gbExpand.f32 : EMPTY,
-      N,
-      R,
-      C,
-      true,
-      gwExpand !== null,
-      gbExpand !== null,
-    );
+    const [gHidden, gwExpand, gbExpand] = gemmGrads(hidden, wExpand, bExpand, gScale, N, R, C, true);
+    if (!gHidden) throw new Error('squeezeExcite: no hidden gradient');
     native.actBackward(relu, hidden.f32, gHidden.f32, gHidden.f32, true);
-    const gPooled = x.requiresGrad ? Tensor.empty([N, C]) : null;
-    const gwReduce = wReduce.requiresGrad ? Tensor.empty(wReduce.shape) : null;
-    const gbReduce = bReduce.requiresGrad ? Tensor.empty([R]) : null;
-    native.gemmBackward(
-      pooled.f32,
-      wReduce.f32,
-      gHidden.f32,
-      gPooled ? gPooled.f32 : EMPTY,
-      gwReduce ? gwReduce.f32 : EMPTY,
-      gbReduce ? gbReduce.f32 : EMPTY,
-      N,
-      C,
-      R,
-      gPooled !== null,
-      gwReduce !== null,
-      gbReduce !== null,
-    );
+    const [gPooled, gwReduce, gbReduce] = gemmGrads(pooled, wReduce, bReduce, gHidden, N, C, R, x.requiresGrad);
     let gx: Tensor | null = null;
     if (gPooled) {
       gx = Tensor.empty(x.shape);
