@@ -17,17 +17,18 @@
 
 namespace cream {
 
-// Blocks every asynchronous signal on this thread for the guard's lifetime, then restores the
-// previous mask.
+// Blocks every asynchronous signal on this thread until the matching end, then restores the mask
+// of before the outermost begin. Nested begin/end pairs only count.
+void deferSignalsBegin();
+void deferSignalsEnd();
+
+// deferSignalsBegin() for the guard's lifetime.
 class SignalsDeferred {
  public:
   SignalsDeferred();
   ~SignalsDeferred();
   SignalsDeferred(const SignalsDeferred&) = delete;
   SignalsDeferred& operator=(const SignalsDeferred&) = delete;
-
- private:
-  sigset_t previous_;
 };
 
 // Blocks all asynchronous signals in the OpenMP worker threads of a team of omp_get_max_threads(),

@@ -92,7 +92,14 @@ export class InferenceNetwork {
     }
     const values = plan.values;
     values[0] = x;
-    for (const step of plan.steps) step(values);
+    // The kernels defer signals while inside oneDNN (native/src/signal_guard.h); deferring once
+    // around the whole run saves two syscalls per op. A signal waits at most one inference.
+    native.deferSignals(true);
+    try {
+      for (const step of plan.steps) step(values);
+    } finally {
+      native.deferSignals(false);
+    }
     values[0] = EMPTY;
     return values[plan.outputSlot];
   }
