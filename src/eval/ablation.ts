@@ -189,8 +189,15 @@ async function searchCell(
       onLog: (m) => events.onLog?.(`${name}: ${m}`),
     };
     await search.train(forward);
-    events.onPhase?.(`${name}: select (${config.select.method})`, 0, 0);
-    const result = search.select({ ...forward, onCandidates: (done) => events.onProgress?.(done, {}) });
+    let searching = false;
+    const result = search.select({
+      ...forward,
+      onCandidates: (done, total) => {
+        if (!searching) events.onPhase?.(`${name}: ${config.select.method} search`, total, 0);
+        searching = true;
+        events.onProgress?.(done, {});
+      },
+    });
     writeSearchReport(run, search, result);
   } finally {
     search.dispose();
