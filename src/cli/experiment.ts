@@ -9,7 +9,6 @@ import { ablationMarkdown, runAblation, writeAblationReport } from '../eval/abla
 import {
   ABLATION_ROWS,
   type AblationConfig,
-  AblationConfigError,
   loadAblationConfigFile,
   loadAblationPreset,
   validateAblationConfig,
@@ -88,11 +87,6 @@ export function registerExperimentCommands(program: Command): void {
       .option('--n <n>', 'architectures for the rank correlation')
       .option('--threads <n>', 'kernel threads (default: all cores)'),
   ).action(async (o: AblationOptions) => {
-    try {
-      await runAblationCommand(o);
-    } catch (e) {
-      if (e instanceof AblationConfigError) throw new UsageError(e.message);
-      throw e;
-    }
+    await runAblationCommand(o);
   });
 }

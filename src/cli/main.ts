@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     const err = e as Error;
     if (err instanceof UsageError || KNOWN_ERRORS.has(err.name) || err instanceof RangeError) {
       process.stderr.write(`cream: ${err.message}\n`);
-      process.exitCode = err instanceof UsageError ? 2 : 1;
+      // A bad config value is the user's input as much as a bad flag: exit status 2 for both.
+      process.exitCode = err instanceof UsageError || err.name === 'ConfigError' ? 2 : 1;
       return;
     }
     process.stderr.write(`cream: ${err.stack ?? err.message}\n`);

@@ -15,12 +15,11 @@ import {
   loadRetrainPreset,
   peakLearningRate,
   type RetrainConfig,
-  RetrainConfigError,
   validateRetrainConfig,
   withRetrainOverrides,
 } from '../retrain/retrain-config.ts';
 import { writeRetrainReport } from '../retrain/retrain-report.ts';
-import { RetrainError, Retrainer, type RetrainResult } from '../retrain/retrain-trainer.ts';
+import { Retrainer, type RetrainResult } from '../retrain/retrain-trainer.ts';
 import { formatArch, loadSpace } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
@@ -205,17 +204,6 @@ export function registerRetrainCommand(program: Command): void {
       .option('--workers <n>', 'data loader worker threads')
       .option('--data <dir>', 'dataset folder replacing the packaged location'),
   ).action(async (o: RetrainOptions) => {
-    try {
-      await runRetrain(o);
-    } catch (e) {
-      if (e instanceof RetrainConfigError) throw new UsageError(e.message);
-      if (e instanceof RetrainError) {
-        // Not a usage mistake and not a bug: one line, exit status 1.
-        process.stderr.write(`cream: ${e.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw e;
-    }
+    await runRetrain(o);
   });
 }

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import {
-  ConfigError,
   loadSearchConfigFile,
   loadSearchPreset,
   type SearchConfig,
@@ -201,11 +200,6 @@ export function registerSearchCommand(program: Command): void {
       .option('--workers <n>', 'data loader worker threads')
       .option('--data <dir>', 'dataset folder replacing the packaged location'),
   ).action(async (o: SearchOptions) => {
-    try {
-      await runSearch(o);
-    } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(e.message);
-      throw e;
-    }
+    await runSearch(o);
   });
 }
