@@ -13,7 +13,6 @@ import {
   ResBlock,
   type SqueezeExcite,
 } from '../nn/index.ts';
-import { native, Tensor } from '../tensor/index.ts';
 import type { ChildNetwork } from './child-network.ts';
 
 /** A network holds a module or activation the inference form (and so the exporters) cannot express. */

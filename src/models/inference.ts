@@ -6,11 +6,9 @@ import type { ChildNetwork } from './child-network.ts';
 import {
   type AddOp,
   type ConvOp,
-  type DenseOp,
   foldNetwork,
   type InferenceGraph,
   type InferenceOp,
-  type PoolOp,
   type SqueezeExciteOp,
 } from './inference-graph.ts';
 
