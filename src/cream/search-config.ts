@@ -1,10 +1,8 @@
 // Every setting of a Cream search, validated in one place. Unknown keys are errors naming their
 // path; defaults follow the paper (shared/CREAM.md §3-4) scaled to the dataset.
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { besideConfig, readConfigFile } from '../util/config-file.ts';
 import { datasetSourceShape } from '../util/dataset-schema.ts';
 import { applyOverrides, validateWith } from '../util/validate.ts';
 
@@ -164,22 +162,12 @@ export function validateSearchConfig(raw: unknown, source = 'config'): SearchCon
 
 /** Reads a YAML or JSON config file. */
 export function loadSearchConfigFile(path: string): SearchConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read config ${path}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
-  }
-  const config = validateSearchConfig(raw, path);
+  const config = validateSearchConfig(
+    readConfigFile(path, (m) => new ConfigError(m)),
+    path,
+  );
   // A space file named in a config is found relative to the config file.
-  const looksLikeFile = /\.(ya?ml|json)$/i.test(config.space);
-  if (looksLikeFile && !isAbsolute(config.space)) config.space = resolve(dirname(path), config.space);
+  config.space = besideConfig(config.space, path);
   return config;
 }
 

@@ -1,10 +1,8 @@
 // Settings of the ablation experiment (the paper's Table 1, issue 6): which search every row starts
 // from, the rows, the seeds, the rank-correlation set-up and the retraining of each row's answer.
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { besideConfig, readConfigFile } from '../util/config-file.ts';
 import { validateWith } from '../util/validate.ts';
 
 /** The rows of Table 1: how the supernet is trained (teacher) and how the answer is read off it. */
@@ -62,23 +60,17 @@ export function validateAblationConfig(raw: unknown, source = 'config'): Ablatio
   return c;
 }
 
-/** A preset name or file path named in a config file is found relative to that file. */
-const relativeTo = (base: string, ref: string) =>
-  /\.(ya?ml|json)$/i.test(ref) && !isAbsolute(ref) ? resolve(dirname(base), ref) : ref;
-
 export function loadAblationConfigFile(path: string): AblationConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new AblationConfigError(`${path}: ${(err as Error).message}`);
-  }
-  const c = validateAblationConfig(raw, path);
+  const c = validateAblationConfig(
+    readConfigFile(path, (m) => new AblationConfigError(m)),
+    path,
+  );
+  // Files named in the config are found beside it; preset names stay as they are.
   return {
     ...c,
-    search: relativeTo(path, c.search),
-    rank: { ...c.rank, scratch: relativeTo(path, c.rank.scratch) },
-    retrain: c.retrain === null ? null : relativeTo(path, c.retrain),
+    search: besideConfig(c.search, path),
+    rank: { ...c.rank, scratch: besideConfig(c.rank.scratch, path) },
+    retrain: c.retrain === null ? null : besideConfig(c.retrain, path),
   };
 }
 

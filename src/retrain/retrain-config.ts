@@ -1,12 +1,12 @@
 // Every setting of a retraining run, validated in one place. Unknown keys are errors naming their
 // path. Defaults are the paper's retraining recipe (shared/CREAM.md §4) with the run length, EMA
 // decay and augmentation strength left to the presets, which adapt them to the dataset.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RAND_AUGMENT_OPS } from '../data/index.ts';
+import { readConfigFile } from '../util/config-file.ts';
 import { datasetSourceShape } from '../util/dataset-schema.ts';
 import { applyOverrides, validateWith } from '../util/validate.ts';
 
@@ -143,19 +143,10 @@ export function resolveSpaceReference(space: string, baseDir: string): string {
 
 /** Reads a YAML or JSON config file. */
 export function loadRetrainConfigFile(path: string): RetrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new RetrainConfigError(`cannot read config ${path}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new RetrainConfigError(`${path}: not valid YAML/JSON: ${(err as Error).message}`);
-  }
-  const config = validateRetrainConfig(raw, path);
+  const config = validateRetrainConfig(
+    readConfigFile(path, (m) => new RetrainConfigError(m)),
+    path,
+  );
   if (config.space) config.space = resolveSpaceReference(config.space, dirname(path));
   return config;
 }
