@@ -20,7 +20,8 @@ const EVAL_BATCH = 256;
 export function selectBySearch(search: CreamSearch, events: SearchEvents = {}): SearchResult {
   const cfg = search.config;
   const method = cfg.select.method;
-  const { calibration } = search.selectionBatches();
+  const batches = search.selectionBatches();
+  const { calibration } = batches;
   const val = search.data.splits.val;
   // Default: the board's validation subset (stratified), so candidates are scored on the same
   // images a Cream search scores its paths on.
@@ -91,5 +92,6 @@ export function selectBySearch(search: CreamSearch, events: SearchEvents = {}): 
   return search.pickBest(
     result.top.map((t) => ({ arch: t.arch, flops: t.flops, accuracy: t.score })),
     events,
+    batches,
   );
 }

@@ -474,12 +474,16 @@ export class CreamSearch {
     return this.pickBest(entries, events);
   }
 
-  /** BN re-calibration and validation accuracy of every finalist; best wins (ties: fewer FLOPs). */
+  /**
+   * BN re-calibration and validation accuracy of every finalist; best wins (ties: fewer FLOPs).
+   * `batches`: `selectionBatches()`, when the caller has them already.
+   */
   pickBest(
     finalists: readonly { arch: Arch; flops: number; accuracy: number }[],
     events: SearchEvents = {},
+    batches: { calibration: Batch[]; evaluation: Batch[] } = this.selectionBatches(),
   ): SearchResult {
-    const { calibration, evaluation } = this.selectionBatches();
+    const { calibration, evaluation } = batches;
     const candidates: Candidate[] = [];
     finalists.forEach((e, i) => {
       const r = recalibratedPathAccuracy(this.supernet, e.arch, calibration, evaluation);
