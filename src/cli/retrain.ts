@@ -1,13 +1,7 @@
-/**
- * `cream retrain`: train a found architecture from scratch with the paper's retraining recipe,
- * from a preset or config file with overrides, in a run folder, with progress, resume after a
- * kill, and the EMA weights exported as final.safetensors.
- */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
-import { RunFolder } from '../io/run-folder.ts';
+import type { RunFolder } from '../io/run-folder.ts';
 import { checkArch, readArchFile } from '../retrain/arch-input.ts';
 import { CHECKPOINT_FILE, FINAL_FILE } from '../retrain/model-file.ts';
 import {
@@ -24,7 +18,7 @@ import { formatArch, loadSpace } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
 import { createProgress, type LogMode, progressMode, withProgressOptions } from './progress.ts';
-import { newRunDir, openRunToResume } from './run-folders.ts';
+import { createRunFolder, newRunDir, openRunToResume } from './run-folders.ts';
 
 export interface RetrainOptions {
   arch?: string;
@@ -129,16 +123,7 @@ export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
     config = loadRetrainConfigFile(run.path('config.resolved.yaml'));
   } else {
     config = resolveRetrainConfig(o);
-    const out = newRunDir(o.out, 'retrain', o.preset);
-    for (const name of [CHECKPOINT_FILE, FINAL_FILE]) {
-      if (existsSync(join(out, name))) {
-        throw new UsageError(
-          `--out ${out} already holds ${name}: pass --resume ${out} to continue that run, or choose another --out`,
-        );
-      }
-    }
-    run = new RunFolder(out);
-    run.writeText('config.resolved.yaml', toYaml(config));
+    run = createRunFolder(newRunDir(o.out, 'retrain', o.preset), [CHECKPOINT_FILE, FINAL_FILE], toYaml(config));
   }
   const progress = createProgress(mode);
   progress.log(`run folder: ${run.dir}`);

@@ -19,3 +19,20 @@ export function openRunToResume(dir: string, kind: string, checkpointFile: strin
 export function newRunDir(out: string | undefined, kind: string, preset: string | undefined): string {
   return out ?? join('runs', `${kind}-${preset ?? 'config'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 }
+
+/**
+ * The folder of a fresh run at `out`, with its resolved config written: refused when it holds any
+ * of `runFiles` (an earlier run's checkpoint or result, which --resume continues instead).
+ */
+export function createRunFolder(out: string, runFiles: readonly string[], resolvedConfig: string): RunFolder {
+  for (const name of runFiles) {
+    if (existsSync(join(out, name))) {
+      throw new UsageError(
+        `--out ${out} already holds ${name}: pass --resume ${out} to continue that run, or choose another --out`,
+      );
+    }
+  }
+  const run = new RunFolder(out);
+  run.writeText('config.resolved.yaml', resolvedConfig);
+  return run;
+}

@@ -1,9 +1,3 @@
-/**
- * `cream search`: a Cream search from a preset or config file, with overrides, a run folder,
- * progress, resume after a kill, and the found architecture printed at the end.
- */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import {
@@ -15,12 +9,12 @@ import {
 } from '../cream/search-config.ts';
 import { writeSearchReport } from '../cream/search-report.ts';
 import { CHECKPOINT_FILE, CreamSearch, type SearchResult } from '../cream/search-trainer.ts';
-import { RunFolder } from '../io/run-folder.ts';
+import type { RunFolder } from '../io/run-folder.ts';
 import { formatArch } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
 import { createProgress, type LogMode, progressMode, withProgressOptions } from './progress.ts';
-import { newRunDir, openRunToResume } from './run-folders.ts';
+import { createRunFolder, newRunDir, openRunToResume } from './run-folders.ts';
 import { parseMacs } from './space.ts';
 
 interface SearchOptions {
@@ -117,14 +111,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     config = loadSearchConfigFile(run.path('config.resolved.yaml'));
   } else {
     config = resolveSearchConfig(o);
-    const out = newRunDir(o.out, 'search', o.preset);
-    if (existsSync(join(out, CHECKPOINT_FILE))) {
-      throw new UsageError(
-        `--out ${out} already holds a search checkpoint: pass --resume ${out} to continue it, or choose another --out`,
-      );
-    }
-    run = new RunFolder(out);
-    run.writeText('config.resolved.yaml', toYaml(config));
+    run = createRunFolder(newRunDir(o.out, 'search', o.preset), [CHECKPOINT_FILE], toYaml(config));
   }
   const progress = createProgress(mode);
   progress.log(`run folder: ${run.dir}`);
