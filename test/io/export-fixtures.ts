@@ -1,6 +1,9 @@
 // Shared by the export and inference tests: child networks with random weights and *trained-like*
 // batch-norm statistics (recalibrated on real images, then perturbed), and real input images.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import {
   FASHION_MNIST_DIR,
   FASHION_MNIST_PRESET,
@@ -155,4 +158,18 @@ export function toNchw(x: Float32Array, n: number, h: number, w: number, c: numb
       for (let j = 0; j < w; j++)
         for (let k = 0; k < c; k++) out[((b * c + k) * h + i) * w + j] = x[((b * h + i) * w + j) * c + k];
   return out;
+}
+
+/**
+ * What an export test file shares: a temporary folder and the fmnist network (built on first use,
+ * for the tests that only read it), both removed after the file's tests.
+ */
+export function exportTestBed(prefix: string): { dir: string; fmnist: () => TestNetwork } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let shared: TestNetwork | null = null;
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    shared?.net.dispose();
+  });
+  return { dir, fmnist: () => (shared ??= trainedLikeNetwork('fmnist', FMNIST_ARCH)) };
 }

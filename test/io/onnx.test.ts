@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runOnnx } from '../../src/io/export-check.ts';
 import { exportMetadata, parseMetadataProps } from '../../src/io/export-metadata.ts';
 import { encodeOnnx, ONNX_OPSET, writeOnnx } from '../../src/io/onnx.ts';
@@ -14,6 +13,7 @@ import { InitRandom, Module } from '../../src/nn/index.ts';
 import { childCost, loadSpace } from '../../src/space/index.ts';
 import type { Tensor } from '../../src/tensor/index.ts';
 import {
+  exportTestBed,
   FMNIST_ARCH,
   fashionImages,
   HAVE_FASHION_MNIST,
@@ -27,14 +27,7 @@ import {
 } from './export-fixtures.ts';
 
 const BATCH = 16;
-const dir = mkdtempSync(join(tmpdir(), 'cream-onnx-'));
-let shared: TestNetwork | null = null;
-/** The fmnist network, built once for the tests that only read it. */
-const fmnist = (): TestNetwork => (shared ??= trainedLikeNetwork('fmnist', FMNIST_ARCH));
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-  shared?.net.dispose();
-});
+const { dir, fmnist } = exportTestBed('cream-onnx-');
 
 /** Exports `t` to ONNX, runs it in onnxruntime-node on real images; returns the worst differences. */
 async function roundTrip(t: TestNetwork, layout: 'NCHW' | 'NHWC' = 'NCHW') {

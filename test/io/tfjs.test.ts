@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runTfjs } from '../../src/io/export-check.ts';
 import { exportMetadata } from '../../src/io/export-metadata.ts';
 import { type TfjsModelJson, tfjsModel, writeTfjs } from '../../src/io/tfjs.ts';
@@ -13,6 +12,7 @@ import { InitRandom, Module } from '../../src/nn/index.ts';
 import { childCost, loadSpace } from '../../src/space/index.ts';
 import type { Tensor } from '../../src/tensor/index.ts';
 import {
+  exportTestBed,
   FMNIST_ARCH,
   fashionImages,
   HAVE_FASHION_MNIST,
@@ -26,13 +26,7 @@ import {
 } from './export-fixtures.ts';
 
 const BATCH = 8;
-const dir = mkdtempSync(join(tmpdir(), 'cream-tfjs-'));
-let shared: TestNetwork | null = null;
-const fmnist = (): TestNetwork => (shared ??= trainedLikeNetwork('fmnist', FMNIST_ARCH));
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-  shared?.net.dispose();
-});
+const { dir, fmnist } = exportTestBed('cream-tfjs-');
 
 /** Exports `t`, loads it with tf.loadLayersModel (pure-JS CPU backend) and runs real images. */
 async function roundTrip(t: TestNetwork, name: string) {
