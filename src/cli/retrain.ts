@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import type { RunFolder } from '../io/run-folder.ts';
 import { checkArch, readArchFile } from '../retrain/arch-input.ts';
+import { completeRetrain } from '../retrain/complete-retrain.ts';
 import { CHECKPOINT_FILE, FINAL_FILE } from '../retrain/model-file.ts';
 import {
   loadRetrainConfigFile,
@@ -12,8 +13,7 @@ import {
   validateRetrainConfig,
   withRetrainOverrides,
 } from '../retrain/retrain-config.ts';
-import { writeRetrainReport } from '../retrain/retrain-report.ts';
-import { Retrainer, type RetrainResult } from '../retrain/retrain-trainer.ts';
+import type { RetrainResult } from '../retrain/retrain-trainer.ts';
 import { formatArch, loadSpace } from '../space/index.ts';
 import { UsageError } from './errors.ts';
 import { intOption, numberOption } from './options.ts';
@@ -127,42 +127,36 @@ export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
   }
   const progress = createProgress(mode);
   progress.log(`run folder: ${run.dir}`);
-  const trainer = new Retrainer(config, run);
-  try {
-    if (o.resume) {
-      trainer.resume();
-      progress.log(`resumed at step ${trainer.step} of ${trainer.totalSteps}`);
-    }
-    progress.log(
-      `${trainer.data.splits.train.indices.length} training images, ${trainer.stepsPerEpoch} steps per epoch, ` +
-        `peak LR ${peakLearningRate(config).toPrecision(3)}, EMA decay ${config.ema.decay}`,
-    );
-    let lastVal = '-';
-    progress.start('retrain', trainer.totalSteps, trainer.step);
-    await trainer.train({
-      onStep: (m) =>
-        progress.update(m.step + 1, {
-          epoch: m.epoch + 1,
-          loss: m.loss.toFixed(3),
-          lr: m.lr.toPrecision(2),
-          val: lastVal,
-          'img/s': Math.round(m.imagesPerSecond),
-        }),
-      onEpochEnd: (e) => {
-        if (e.valTop1 !== null) lastVal = pct(e.valTop1);
-        if (mode === 'json') console.log(JSON.stringify({ event: 'epoch', ...e }));
-      },
-    });
-    progress.stop();
-    progress.log('evaluating the final weights (validation and test splits)');
-    const result = trainer.finish();
-    writeRetrainReport(run, result);
-    if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
-    else console.log(summarizeRetrain(result));
-    return result;
-  } finally {
-    trainer.dispose();
-  }
+  let lastVal = '-';
+  const result = await completeRetrain(config, run, {
+    onTrainingStart: (trainer, resumed) => {
+      if (resumed) progress.log(`resumed at step ${trainer.step} of ${trainer.totalSteps}`);
+      progress.log(
+        `${trainer.data.splits.train.indices.length} training images, ${trainer.stepsPerEpoch} steps per epoch, ` +
+          `peak LR ${peakLearningRate(config).toPrecision(3)}, EMA decay ${config.ema.decay}`,
+      );
+      progress.start('retrain', trainer.totalSteps, trainer.step);
+    },
+    onStep: (m) =>
+      progress.update(m.step + 1, {
+        epoch: m.epoch + 1,
+        loss: m.loss.toFixed(3),
+        lr: m.lr.toPrecision(2),
+        val: lastVal,
+        'img/s': Math.round(m.imagesPerSecond),
+      }),
+    onEpochEnd: (e) => {
+      if (e.valTop1 !== null) lastVal = pct(e.valTop1);
+      if (mode === 'json') console.log(JSON.stringify({ event: 'epoch', ...e }));
+    },
+    onTrainingEnd: () => {
+      progress.stop();
+      progress.log('evaluating the final weights (validation and test splits)');
+    },
+  });
+  if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
+  else console.log(summarizeRetrain(result));
+  return result;
 }
 
 export function registerRetrainCommand(program: Command): void {

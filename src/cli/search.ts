@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
+import { completeSearch } from '../cream/complete-search.ts';
 import {
   loadSearchConfigFile,
   loadSearchPreset,
@@ -7,8 +8,7 @@ import {
   validateSearchConfig,
   withOverrides,
 } from '../cream/search-config.ts';
-import { writeSearchReport } from '../cream/search-report.ts';
-import { CHECKPOINT_FILE, CreamSearch, type SearchResult } from '../cream/search-trainer.ts';
+import { CHECKPOINT_FILE, type SearchResult } from '../cream/search-trainer.ts';
 import type { RunFolder } from '../io/run-folder.ts';
 import { formatArch } from '../space/index.ts';
 import { UsageError } from './errors.ts';
@@ -115,50 +115,41 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   }
   const progress = createProgress(mode);
   progress.log(`run folder: ${run.dir}`);
-  const search = new CreamSearch(config, run);
-  try {
-    if (o.resume) {
-      search.resume();
-      progress.log(`resumed at step ${search.step} of ${search.totalSteps}`);
-    }
-    progress.start('search', search.totalSteps, search.step);
-    await search.train({
-      onStep: (m) =>
-        progress.update(m.step + 1, {
-          loss: m.loss.toFixed(3),
-          board: m.boardSize,
-          best: m.bestAccuracy === null ? '-' : pct(m.bestAccuracy),
-          'img/s': Math.round(m.imagesPerSecond),
-        }),
-    });
+  // Phases after training: a baseline's search over candidates (if any), then the finalists.
+  let phase = '';
+  const enter = (name: string, total: number) => {
+    if (phase === name) return;
     progress.stop();
-    // Phases of the final choice: a baseline's search over candidates (if any), then the finalists.
-    let phase = '';
-    const enter = (name: string, total: number) => {
-      if (phase === name) return;
-      progress.stop();
-      progress.start(name, total);
-      phase = name;
-    };
-    const result = search.select({
-      onLog: (m) => progress.log(m),
-      onCandidates: (done, total, best) => {
-        enter(config.select.method, total);
-        progress.update(done, { best: pct(best) });
-      },
-      onSelect: (done, total) => {
-        enter('select', total);
-        progress.update(done, {});
-      },
-    });
-    progress.stop();
-    writeSearchReport(run, search, result);
-    if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
-    else console.log(summarize(result));
-    return result;
-  } finally {
-    search.dispose();
-  }
+    progress.start(name, total);
+    phase = name;
+  };
+  const result = await completeSearch(config, run, {
+    onTrainingStart: (search, resumed) => {
+      if (resumed) progress.log(`resumed at step ${search.step} of ${search.totalSteps}`);
+      progress.start('search', search.totalSteps, search.step);
+    },
+    onStep: (m) =>
+      progress.update(m.step + 1, {
+        loss: m.loss.toFixed(3),
+        board: m.boardSize,
+        best: m.bestAccuracy === null ? '-' : pct(m.bestAccuracy),
+        'img/s': Math.round(m.imagesPerSecond),
+      }),
+    onTrainingEnd: () => progress.stop(),
+    onLog: (m) => progress.log(m),
+    onCandidates: (done, total, best) => {
+      enter(config.select.method, total);
+      progress.update(done, { best: pct(best) });
+    },
+    onSelect: (done, total) => {
+      enter('select', total);
+      progress.update(done, {});
+    },
+  });
+  progress.stop();
+  if (mode === 'json') console.log(JSON.stringify({ event: 'result', ...result }));
+  else console.log(summarize(result));
+  return result;
 }
 
 export function registerSearchCommand(program: Command): void {

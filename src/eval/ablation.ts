@@ -10,6 +10,7 @@
 import { copyFileSync, existsSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { completeSearch } from '../cream/complete-search.ts';
 import {
   loadSearchConfigFile,
   loadSearchPreset,
@@ -17,20 +18,16 @@ import {
   type SearchConfig,
   withOverrides,
 } from '../cream/search-config.ts';
-import { writeSearchReport } from '../cream/search-report.ts';
-import { CHECKPOINT_FILE, CreamSearch, type SearchEvents } from '../cream/search-trainer.ts';
+import { CHECKPOINT_FILE } from '../cream/search-trainer.ts';
 import { RunFolder } from '../io/run-folder.ts';
 import {
+  completeRetrain,
   loadRetrainConfigFile,
   loadRetrainPreset,
   RETRAIN_PRESETS,
   type RetrainConfig,
-  type RetrainEvents,
-  Retrainer,
   type RetrainResult,
-  writeRetrainReport,
 } from '../retrain/index.ts';
-import { CHECKPOINT_FILE as RETRAIN_CHECKPOINT } from '../retrain/model-file.ts';
 import type { Arch } from '../space/index.ts';
 import { ABLATION_ROWS, type AblationConfig, AblationConfigError, type AblationRow } from './ablation-config.ts';
 import {
@@ -180,28 +177,17 @@ async function searchCell(
     adoptTraining(run, donorDir);
     events.onLog?.(`${name}: reusing the supernet trained in ${donorDir}`);
   }
-  const search = new CreamSearch(config, run);
-  try {
-    if (run.exists(CHECKPOINT_FILE)) search.resume();
-    events.onPhase?.(`${name}: search`, search.totalSteps, search.step);
-    const forward: SearchEvents = {
-      onStep: (m) => events.onProgress?.(m.step + 1, { loss: m.loss.toFixed(3), board: m.boardSize }),
-      onLog: (m) => events.onLog?.(`${name}: ${m}`),
-    };
-    await search.train(forward);
-    let searching = false;
-    const result = search.select({
-      ...forward,
-      onCandidates: (done, total) => {
-        if (!searching) events.onPhase?.(`${name}: ${config.select.method} search`, total, 0);
-        searching = true;
-        events.onProgress?.(done, {});
-      },
-    });
-    writeSearchReport(run, search, result);
-  } finally {
-    search.dispose();
-  }
+  let searching = false;
+  await completeSearch(config, run, {
+    onTrainingStart: (search) => events.onPhase?.(`${name}: search`, search.totalSteps, search.step),
+    onStep: (m) => events.onProgress?.(m.step + 1, { loss: m.loss.toFixed(3), board: m.boardSize }),
+    onLog: (m) => events.onLog?.(`${name}: ${m}`),
+    onCandidates: (done, total) => {
+      if (!searching) events.onPhase?.(`${name}: ${config.select.method} search`, total, 0);
+      searching = true;
+      events.onProgress?.(done, {});
+    },
+  });
   return JSON.parse(run.readText('best.json')) as BestFile;
 }
 
@@ -247,20 +233,10 @@ async function retrainCell(
   const run = new RunFolder(dir);
   claimFolder(run, toYaml(config));
   if (run.exists('result.json')) return JSON.parse(run.readText('result.json')) as RetrainResult;
-  const trainer = new Retrainer(config, run);
-  try {
-    if (run.exists(RETRAIN_CHECKPOINT)) trainer.resume();
-    events.onPhase?.(`${name}: retrain`, trainer.totalSteps, trainer.step);
-    const forward: RetrainEvents = {
-      onStep: (m) => events.onProgress?.(m.step + 1, { loss: m.loss.toFixed(3) }),
-    };
-    await trainer.train(forward);
-    const result = trainer.finish();
-    writeRetrainReport(run, result);
-    return result;
-  } finally {
-    trainer.dispose();
-  }
+  return completeRetrain(config, run, {
+    onTrainingStart: (trainer) => events.onPhase?.(`${name}: retrain`, trainer.totalSteps, trainer.step),
+    onStep: (m) => events.onProgress?.(m.step + 1, { loss: m.loss.toFixed(3) }),
+  });
 }
 
 export async function runAblation(

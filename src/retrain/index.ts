@@ -1,5 +1,6 @@
 // Public API of retraining: config, trainer, report and the model-file format.
 export { type ArchInput, checkArch, readArchFile } from './arch-input.ts';
+export { completeRetrain, type RetrainRunHooks } from './complete-retrain.ts';
 export { emaDecayAt, updateEma } from './ema-schedule.ts';
 export {
   CHECKPOINT_FILE,
