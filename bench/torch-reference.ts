@@ -3,7 +3,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { OpCaseSpec } from './ops.ts';
+import type { OpCaseSpec } from './op-cases.ts';
 
 export interface TorchResult {
   fwdGflops: number;
