@@ -123,6 +123,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--batch <n>', 'batch size', '128')
     .option('--steps <n>', 'timed steps', '10')
     .option('--warmup <n>', 'untimed steps first', '3')
+    .option('--rounds <n>', 'alternating rounds of ours then PyTorch; the median-ratio round is reported', '3')
     .option('--threads <n>', 'kernel threads')
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--json')
@@ -134,6 +135,7 @@ export function registerBenchCommands(program: Command): void {
         batch: string;
         steps: string;
         warmup: string;
+        rounds: string;
         threads?: string;
         torch: boolean;
         json?: boolean;
@@ -146,6 +148,7 @@ export function registerBenchCommands(program: Command): void {
           batch: int(o.batch, '--batch'),
           steps: int(o.steps, '--steps'),
           warmup: int(o.warmup, '--warmup', 0),
+          rounds: int(o.rounds, '--rounds'),
           threads: o.threads ? int(o.threads, '--threads') : undefined,
           torch: o.torch,
         });
