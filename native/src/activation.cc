@@ -2,6 +2,7 @@
 // over 8 lanes (AVX2+FMA when the CPU has it) and split into chunks across threads for large tensors.
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <immintrin.h>
@@ -33,16 +34,18 @@ struct ActKernels {
   void (*scaleRows)(const float*, const float*, float*, int64_t, int64_t, int64_t);
   void (*channelDot)(const float*, const float*, int64_t, int64_t, float*, float*, double*);
   void (*scaleAddRows)(const float*, const float*, const float*, float*, int64_t, int64_t, int64_t);
+  void (*seImage)(const float*, const float*, const float*, const float*, const float*, float*, int64_t, int64_t,
+                  int64_t, float*);
 };
 
 const ActKernels& kernels() {
   static const ActKernels k = [] {
     if (useAvx2Kernels()) {
       return ActKernels{act_avx2::kForward, act_avx2::kBackwardFromInput, act_avx2::kBackwardFromOutput,
-                        act_avx2::scaleRows, act_avx2::channelDot, act_avx2::scaleAddRows};
+                        act_avx2::scaleRows, act_avx2::channelDot, act_avx2::scaleAddRows, act_avx2::seImage};
     }
     return ActKernels{act_base::kForward, act_base::kBackwardFromInput, act_base::kBackwardFromOutput,
-                      act_base::scaleRows, act_base::channelDot, act_base::scaleAddRows};
+                      act_base::scaleRows, act_base::channelDot, act_base::scaleAddRows, act_base::seImage};
   }();
   return k;
 }
@@ -126,6 +129,33 @@ static Napi::Value MulChannel(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// seInference(x, wReduce, bReduce, wExpand, bExpand, N, HW, C, R, y): squeeze-excite for inference
+// in one call (pool, dense + ReLU, dense + hard-sigmoid, channel scaling), images in parallel.
+// Weights [C, R] and [R, C]. y may be x.
+static Napi::Value SeInference(const Napi::CallbackInfo& info) {
+  const char* op = "seInference";
+  const int64_t N = num(info, 5), HW = num(info, 6), C = num(info, 7), R = num(info, 8);
+  if (N <= 0 || HW <= 0 || C <= 0 || R <= 0) throw KernelError{std::string(op) + ": dimensions must be positive"};
+  const std::pair<size_t, int64_t> sizes[] = {{0, N * HW * C}, {1, C * R}, {2, R}, {3, R * C}, {4, C}, {9, N * HW * C}};
+  const char* names[] = {"x", "wReduce", "bReduce", "wExpand", "bExpand", "y"};
+  for (size_t k = 0; k < 6; ++k) {
+    const auto [i, want] = sizes[k];
+    if (static_cast<int64_t>(len(info, i)) != want) {
+      throw KernelError{std::string(op) + ": " + names[k] + " has " + std::to_string(len(info, i)) +
+                        " elements, expected " + std::to_string(want)};
+    }
+  }
+  const float *x = f32(info, 0), *wR = f32(info, 1), *bR = f32(info, 2), *wE = f32(info, 3), *bE = f32(info, 4);
+  float* y = f32(info, 9);
+  const auto fn = kernels().seImage;
+  const int64_t scratchFloats = 2 * pad8(C) + pad8(R);
+  parallelRows(N, N >= 2 ? rowThreads(N * HW * C) : 1, [&](int64_t n0, int64_t n1, int) {
+    std::vector<float> scratch(scratchFloats);
+    for (int64_t n = n0; n < n1; ++n) fn(x + n * HW * C, wR, bR, wE, bE, y + n * HW * C, HW, C, R, scratch.data());
+  });
+  return info.Env().Undefined();
+}
+
 // mulChannelGradScale(g, x, N, HW, C, gs): gs[n, c] = sum_hw g[n, hw, c] * x[n, hw, c].
 static Napi::Value MulChannelGradScale(const Napi::CallbackInfo& info) {
   const float* g = f32(info, 0);
@@ -172,5 +202,6 @@ CREAM_EXPORT("actBackward", ActBackward);
 CREAM_EXPORT("mulChannel", MulChannel);
 CREAM_EXPORT("mulChannelGradScale", MulChannelGradScale);
 CREAM_EXPORT("seInputGrad", SeInputGrad);
+CREAM_EXPORT("seInference", SeInference);
 
 }  // namespace cream

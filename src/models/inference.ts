@@ -395,17 +395,19 @@ function activationStep(act: Activation, out: number, shape: number[]): Step | n
 
 function seStep(op: SqueezeExciteOp, src: number, shape: number[], out: number): Step {
   const [n, h, w, c] = shape;
-  const r = op.reduced;
-  const pooled = new Float32Array(n * c);
-  const reduced = new Float32Array(n * r);
-  const gate = new Float32Array(n * c);
-  return (v) => {
-    const x = v[src];
-    native.globalAvgPool(x, n, h * w, c, pooled);
-    native.gemmForward(pooled, op.reduceWeight, op.reduceBias, reduced, n, c, r, true);
-    native.actForward(ACT_CODE.relu, reduced, reduced);
-    native.gemmForward(reduced, op.expandWeight, op.expandBias, gate, n, r, c, true);
-    native.actForward(ACT_CODE.hardSigmoid, gate, gate);
-    native.mulChannel(x, gate, n, h * w, c, v[out]);
-  };
+  // One native call for the whole block: at batch 1 its six steps cost more in call overhead than
+  // in arithmetic.
+  return (v) =>
+    native.seInference(
+      v[src],
+      op.reduceWeight,
+      op.reduceBias,
+      op.expandWeight,
+      op.expandBias,
+      n,
+      h * w,
+      c,
+      op.reduced,
+      v[out],
+    );
 }

@@ -6,6 +6,7 @@ import {
   hardSigmoid,
   linear,
   mulChannel,
+  native,
   noGrad,
   relu,
   squeezeExcite,
@@ -96,5 +97,35 @@ describe('squeezeExcite', () => {
     assert.throws(() => squeezeExcite(x, w1, b2, w2, b2), /squeezeExcite: bReduce/);
     assert.throws(() => squeezeExcite(x, w1, b1, w1, b2), /squeezeExcite: wExpand/);
     assert.throws(() => squeezeExcite(w1, w1, b1, w2, b2), /squeezeExcite: x/);
+  });
+
+  test('seInference (the inference path, one native call) matches the op, in place too, over channel tails', () => {
+    // 1 image (no threads), 3 images (in parallel), C and R not multiples of 8, HW of 1.
+    for (const [n, h, c, r] of [
+      [1, 5, 20, 6],
+      [3, 4, 37, 9],
+      [2, 1, 8, 8],
+    ]) {
+      const inputs = seInputs(n, h, c, r, 5);
+      const [x, w1, b1, w2, b2] = inputs;
+      const want = noGrad(() => squeezeExcite(x, w1, b1, w2, b2));
+      const y = new Float32Array(x.size);
+      native.seInference(x.f32, w1.f32, b1.f32, w2.f32, b2.f32, n, h * h, c, r, y);
+      const diff = (got: Float32Array) => Math.max(...got.map((v, i) => Math.abs(v - want.f32[i])));
+      assert.ok(diff(y) < 1e-5, `[${n}, ${h}, ${h}, ${c}] r ${r}: ${diff(y)}`);
+      const inPlace = x.f32.slice();
+      native.seInference(inPlace, w1.f32, b1.f32, w2.f32, b2.f32, n, h * h, c, r, inPlace);
+      assert.ok(diff(inPlace) < 1e-5, 'in place');
+      for (const t of [...inputs, want]) t.dispose();
+    }
+    const [x, w1, b1, w2, b2] = seInputs(1, 2, 8, 4, 4);
+    assert.throws(
+      () => native.seInference(x.f32, w1.f32, b2.f32, w2.f32, b2.f32, 1, 4, 8, 4, new Float32Array(32)),
+      /seInference: bReduce has 8 elements, expected 4/,
+    );
+    assert.throws(
+      () => native.seInference(x.f32, w1.f32, b1.f32, w2.f32, b2.f32, 1, 4, 8, 4, new Float32Array(31)),
+      /seInference: y has 31 elements, expected 32/,
+    );
   });
 });
