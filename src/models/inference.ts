@@ -17,6 +17,11 @@ const ACT_CODE = { none: 0, relu: 1, relu6: 2, swish: 3, sigmoid: 4, hardSigmoid
 
 type Step = (values: Float32Array[]) => void;
 
+/** Pixels (batch x height x width) up to which a 1x1 conv runs our fused kernel by default. */
+const FUSED_POINTWISE_MAX_PIXELS = 4096;
+/** ...and weights (in x out) up to which: 256 KiB, half of this machine's L2. */
+const FUSED_POINTWISE_MAX_WEIGHTS = 64 * 1024;
+
 interface CompiledPlan {
   steps: Step[];
   /** The op each step belongs to (profiling). */
@@ -36,6 +41,11 @@ export interface InferenceOptions {
    * so results do not depend on timing noise.
    */
   tune?: boolean;
+  /**
+   * Run every convolution that has a kernel of this name (see `kernelChoices`) with it, the others
+   * with their default: to check or time one kernel on its own.
+   */
+  kernel?: string;
 }
 
 /** Hands out buffers, reusing those whose values are dead (best fit), so activations stay in cache. */
@@ -150,7 +160,7 @@ export class InferenceNetwork {
     if (!p) {
       if (!Number.isInteger(batch) || batch < 1)
         throw new Error(`InferenceNetwork.run: batch must be a positive integer, got ${batch}`);
-      p = compile(this.graph, batch, this.options.tune ?? false);
+      p = compile(this.graph, batch, this.options);
       this.plans.set(batch, p);
     }
     return p;
@@ -161,7 +171,8 @@ function opInputs(op: InferenceOp): string[] {
   return op.kind === 'add' ? op.inputs : [op.input];
 }
 
-function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
+function compile(g: InferenceGraph, n: number, options: InferenceOptions): CompiledPlan {
+  const tune = options.tune ?? false;
   const [h0, w0, c0] = g.inputShape;
   const slots = new Map<string, number>([[g.input, 0]]);
   const shapes = new Map<string, number[]>([[g.input, [n, h0, w0, c0]]]);
@@ -249,7 +260,8 @@ function compile(g: InferenceGraph, n: number, tune: boolean): CompiledPlan {
     }
     if (op.kind === 'conv') {
       const candidates = convCandidates(op, slotOf(op.input), shapes.get(op.input)!, define);
-      const chosen = tune && candidates.length > 1 ? fastest(candidates, values) : candidates[0];
+      const forced = candidates.find((c) => c.name === options.kernel);
+      const chosen = forced ?? (tune && candidates.length > 1 ? fastest(candidates, values) : candidates[0]);
       choices.push(`${op.name}: ${chosen.name}`);
       emit(op.name, ...chosen.steps);
     } else if (op.kind === 'se') {
@@ -321,11 +333,23 @@ function convCandidates(op: ConvOp, src: number, inShape: number[], define: Defi
     const m = n * h * w;
     const gemm: Step = (v) => native.gemmForward(v[src], op.weight, EMPTY, v[out], m, cin, cout, false);
     const gemmBias: Step = (v) => native.gemmForward(v[src], op.weight, op.bias, v[out], m, cin, cout, true);
-    return [
+    const candidates: Candidate[] = [
       { name: 'gemm+bias-act', steps: [biasActStep(gemm, op.bias, op.act, out, shape)] },
       viaOnednn,
       { name: 'gemm-bias+act', steps: act ? [gemmBias, act] : [gemmBias] },
     ];
+    if (op.act === 'hswish') return candidates;
+    // Our register-tiled kernel: bias and activation applied before the single store. It streams
+    // the weights once per 6 pixels, so it is the default only for few pixels (small batches,
+    // where the GEMM call's overhead and the extra pass dominate) and weights that stay in L2.
+    const code = ACT_CODE[op.act];
+    const fused = {
+      name: 'pointwise-fused',
+      steps: [(v) => native.pointwiseAct(v[src], op.weight, op.bias, v[out], m, cin, cout, code)],
+    } satisfies Candidate;
+    return m <= FUSED_POINTWISE_MAX_PIXELS && cin * cout <= FUSED_POINTWISE_MAX_WEIGHTS
+      ? [fused, ...candidates]
+      : [...candidates, fused];
   }
   return [viaOnednn];
 }

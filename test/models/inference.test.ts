@@ -76,6 +76,27 @@ describe('inference fast path', () => {
     net.dispose();
   });
 
+  test('the fused pointwise kernel (default for small batches) gives the same logits at batch 1 and 4', () => {
+    const { net } = trainedLikeNetwork('fmnist', FMNIST_ARCH);
+    const images = fashionImages(4) ?? noiseImages(4, 28, 1, 9);
+    const forced = InferenceNetwork.fromNetwork(net, { kernel: 'pointwise-fused' });
+    const byDefault = InferenceNetwork.fromNetwork(net);
+    for (const batch of [1, 4]) {
+      const x = images.subarray(0, batch * 28 * 28);
+      const want = referenceLogits(net, x, batch);
+      assert.ok(maxAbsDiff(forced.run(x, batch), want) <= 1e-4, `batch ${batch}`);
+      const pointwise = forced.kernelChoices(batch).filter((c) => c.endsWith('pointwise-fused'));
+      assert.ok(pointwise.length >= 3, forced.kernelChoices(batch).join('\n'));
+      assert.deepEqual(
+        byDefault.kernelChoices(batch).filter((c) => c.endsWith('pointwise-fused')),
+        pointwise,
+        'small batches run it by default',
+      );
+      assert.ok(maxAbsDiff(byDefault.run(x, batch), want) <= 1e-4);
+    }
+    net.dispose();
+  });
+
   test('folding changes the conv weights by the BN scale and leaves no BN op', () => {
     const { net } = trainedLikeNetwork('fmnist', FMNIST_ARCH);
     const g = foldNetwork(net);
