@@ -206,10 +206,7 @@ describe('batchNorm', () => {
     assert.deepEqual(two.stats, one.stats, 'same statistics for 1 and 2 threads');
     const plain = noGrad(() => conv2d(x, w));
     // The same product (GEMM blocking may change the last bits).
-    assert.ok(
-      one.y.f32.every((v, i) => Math.abs(v - plain.f32[i]) <= 1e-5 * (1 + Math.abs(v))),
-      'conv output',
-    );
+    assert.ok(one.y.f32.every((v, i) => Math.abs(v - plain.f32[i]) <= 1e-5 * (1 + Math.abs(v))), 'conv output');
     const rows = plain.size / 24;
     for (let c = 0; c < 24; c++) {
       let mean = 0;
