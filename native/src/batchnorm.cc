@@ -10,7 +10,6 @@
 
 #include <immintrin.h>
 
-#include "channel_stats.h"
 #include "reduce_parallel.h"
 #include "registry.h"
 
@@ -108,41 +107,10 @@ struct ChannelSums {
 
 }  // namespace
 
-void blockStats(const float* x, int64_t C, int64_t r0, int64_t r1, BlockStats& out, float* acc) {
-  const int64_t C8 = pad8(C);
-  std::vector<float> shift = padded(x + r0 * C, C);  // the block's first row, as in bnForward
-  std::vector<double> s1(C8, 0.0), s2(C8, 0.0);
-  kernels().stats(x, C, r0, r1, shift.data(), s1.data(), s2.data(), acc, acc + C8);
-  const double n = static_cast<double>(r1 - r0);
-  out.count = r1 - r0;
-  out.mean.resize(C);
-  out.m2.resize(C);
-  for (int64_t c = 0; c < C; ++c) {
-    out.mean[c] = shift[c] + s1[c] / n;
-    out.m2[c] = std::max(0.0, s2[c] - s1[c] * s1[c] / n);
-  }
-}
-
-void mergeStats(BlockStats& into, const BlockStats& b) {
-  if (into.count == 0) {
-    into = b;
-    return;
-  }
-  const double na = static_cast<double>(into.count), nb = static_cast<double>(b.count), n = na + nb;
-  for (size_t c = 0; c < into.mean.size(); ++c) {
-    const double delta = b.mean[c] - into.mean[c];
-    into.mean[c] += delta * nb / n;
-    into.m2[c] += b.m2[c] + delta * delta * na * nb / n;
-  }
-  into.count += b.count;
-}
-
-// bnForward(x, C, gamma, beta, runningMean, runningVar, training, momentum, eps, act, y, saveMean, saveInvstd[,
-// batchStats])
+// bnForward(x, C, gamma, beta, runningMean, runningVar, training, momentum, eps, act, y, saveMean, saveInvstd)
 // Training: batch statistics (biased variance) normalise, running stats are updated in place with
 // the unbiased variance. Inference: running stats normalise. saveMean/saveInvstd receive the
-// statistics used, for the backward pass. batchStats (training only, optional, may be empty): the
-// batch mean and biased variance [2C] computed by x's producer, which saves the statistics pass.
+// statistics used, for the backward pass.
 static Napi::Value BnForward(const Napi::CallbackInfo& info) {
   const char* op = "bnForward";
   const float* x = f32(info, 0);
@@ -166,24 +134,18 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
 
   std::vector<float> mean(pad8(C), 0.f), s(pad8(C), 0.f);
   std::vector<float> betaP = padded(beta, C);
-  // Batch statistics the producer of x already computed (gemmForwardStats): mean, then biased variance.
-  const bool given = info.Length() > 13 && len(info, 13) != 0;
-  if (given) expectLen(info, 13, 2 * C, op, "batchStats");
   if (training) {
     if (rows < 2) throw KernelError{"bnForward: training needs more than one value per channel"};
     std::vector<float> shift = padded(x, C);  // the first row
-    ChannelSums sums(given ? 1 : chunks, C);
-    if (!given) {
-      parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
-        k.stats(x, C, r0, r1, shift.data(), sums.a(chunk), sums.b(chunk), sums.accA(), sums.accB());
-      });
-      sums.combine();
-    }
-    const float* stats = given ? f32(info, 13) : nullptr;
+    ChannelSums sums(chunks, C);
+    parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
+      k.stats(x, C, r0, r1, shift.data(), sums.a(chunk), sums.b(chunk), sums.accA(), sums.accB());
+    });
+    sums.combine();
     for (int64_t c = 0; c < C; ++c) {
-      const double m1 = given ? 0.0 : sums.a(0)[c] / rows;
-      const double var = given ? static_cast<double>(stats[C + c]) : std::max(0.0, sums.b(0)[c] / rows - m1 * m1);
-      const double m = given ? static_cast<double>(stats[c]) : shift[c] + m1;
+      const double m1 = sums.a(0)[c] / rows;
+      const double var = std::max(0.0, sums.b(0)[c] / rows - m1 * m1);
+      const double m = shift[c] + m1;
       mean[c] = static_cast<float>(m);
       saveMean[c] = mean[c];
       saveInvstd[c] = static_cast<float>(1.0 / std::sqrt(var + eps));

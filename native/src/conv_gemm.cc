@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "channel_stats.h"
 #include "registry.h"
 #include "signal_guard.h"
 
@@ -120,47 +119,6 @@ Napi::Value GemmForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// gemmForwardStats(x [M, K], w [K, N], out [M, N], M, K, N, stats [2N]): out = x w, and the
-// per-channel mean and biased variance of out (stats = mean, then variance) for the batch-norm that
-// follows, taken from each block of rows right after its GEMM while the block is in L2: the BN then
-// skips its own statistics pass over the whole tensor. Blocks are fixed by the shape, so the
-// statistics do not depend on the thread count.
-Napi::Value GemmForwardStats(const Napi::CallbackInfo& info) {
-  const char* op = "gemmForwardStats";
-  const float* x = f32(info, 0);
-  const float* w = f32(info, 1);
-  float* out = f32(info, 2);
-  const int64_t m = num(info, 3), k = num(info, 4), n = num(info, 5);
-  float* stats = f32(info, 6);
-  if (m < 2 || k < 1 || n < 1) throw KernelError{std::string(op) + ": needs M >= 2 and K, N >= 1"};
-  checkLen(info, 0, m * k, op, "x");
-  checkLen(info, 1, k * n, op, "w");
-  checkLen(info, 2, m * n, op, "out");
-  checkLen(info, 6, 2 * n, op, "stats");
-  const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
-  std::vector<BlockStats> perBlock(blocks);
-  const SignalsDeferred signals;
-  const int threads = blocks >= 2 && m * k * n >= (int64_t{1} << 20) ? omp_get_max_threads() : 1;
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> acc(2 * ((n + 7) & ~int64_t{7}));
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t r = b * mb, rows = std::min(mb, m - r);
-      // Inside the parallel region dnnl_sgemm runs on this thread only.
-      sgemm('N', 'N', rows, n, k, 1.f, x + r * k, k, w, n, 0.f, out + r * n, n);
-      blockStats(out, n, r, r + rows, perBlock[b], acc.data());
-    }
-  }
-  BlockStats total;
-  for (const BlockStats& b : perBlock) mergeStats(total, b);
-  for (int64_t c = 0; c < n; ++c) {
-    stats[c] = static_cast<float>(total.mean[c]);
-    stats[n + c] = static_cast<float>(total.m2[c] / static_cast<double>(m));
-  }
-  return info.Env().Undefined();
-}
-
 // gemmBackward(x [M, K], w [K, N], g [M, N], gx [M, K], gw [K, N], gb [N], M, K, N, needGx, needGw, needGb)
 // gx = g w^T, gw = x^T g, gb = column sums of g; each output written only when asked for.
 Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
@@ -249,7 +207,6 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 CREAM_EXPORT("gemmForward", GemmForward);
-CREAM_EXPORT("gemmForwardStats", GemmForwardStats);
 CREAM_EXPORT("gemmBackward", GemmBackward);
 CREAM_EXPORT("gemmBiasGrad", GemmBiasGrad);
 

@@ -1,6 +1,5 @@
 import { batchNorm, Tensor as T, type Tensor } from '../tensor/index.ts';
 import { type Activation, activate } from './activation.ts';
-import type { Conv2d } from './conv2d.ts';
 import { Module } from './module.ts';
 
 /** BatchNorm2d with PyTorch conventions (momentum 0.1, eps 1e-5, unbiased running variance). */
@@ -22,27 +21,16 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.registerBuffer('running_var', T.full([channels], 1));
   }
 
-  /** Normalises x (NHWC or [N, C]) and applies `act`, fused. `batchStats`: see batchNorm's option. */
-  forward(x: Tensor, act: Activation = 'none', batchStats?: Float32Array): Tensor {
+  /** Normalises x (NHWC or [N, C]) and applies `act`, fused. */
+  forward(x: Tensor, act: Activation = 'none'): Tensor {
     const fused = act === 'hswish' ? 'none' : act;
     const y = batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, {
       training: this.training,
       momentum: this.momentum,
       eps: this.eps,
       act: fused,
-      batchStats,
     });
     return act === 'hswish' ? activate(y, act) : y;
-  }
-
-  /**
-   * bn(conv(x)) then `act`. In training, a 1x1 conv computes this BN's batch statistics while it
-   * writes its output, so the BN skips its own pass over the tensor.
-   */
-  afterConv(conv: Conv2d, x: Tensor, act: Activation = 'none'): Tensor {
-    if (!this.training || !conv.givesBatchStats) return this.forward(conv.forward(x), act);
-    const stats = new Float32Array(2 * this.channels);
-    return this.forward(conv.forward(x, stats), act, stats);
   }
 
   /** Resets running statistics (before BN re-calibration of a sampled path). */

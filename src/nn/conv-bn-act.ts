@@ -23,6 +23,6 @@ export class ConvBnAct extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.bn.afterConv(this.conv, x, this.opts.act ?? 'swish');
+    return this.bn.forward(this.conv.forward(x), this.opts.act ?? 'swish');
   }
 }

@@ -45,13 +45,7 @@ export class Conv2d extends Module {
     this.bias = opts.bias ? this.registerParameter('bias', T.zeros([outChannels])) : null;
   }
 
-  /** Whether this is a 1x1 stride-1 conv without bias, which can hand batch statistics to a BN. */
-  get givesBatchStats(): boolean {
-    return this.kernel === 1 && this.stride === 1 && this.padding === 0 && this.groups === 1 && this.bias === null;
-  }
-
-  /** `batchStats`: see conv2d's option of that name (only where `givesBatchStats`). */
-  forward(x: Tensor, batchStats?: Float32Array): Tensor {
+  forward(x: Tensor): Tensor {
     if (this.depthwise) {
       const y = depthwiseConv2d(x, this.weight, { stride: this.stride as 1 | 2, padding: this.padding });
       if (this.bias) throw new Error('Conv2d: depthwise conv with bias is not supported');
@@ -62,7 +56,6 @@ export class Conv2d extends Module {
       padding: this.padding,
       groups: this.groups,
       bias: this.bias ?? undefined,
-      batchStats,
     });
   }
 }

@@ -38,7 +38,7 @@ export class DepthwiseSeparable extends Module {
   forward(x: Tensor): Tensor {
     let y = this.bn1.forward(this.convDw.forward(x), this.opts.act ?? 'swish');
     if (this.se) y = this.se.forward(y);
-    y = this.bn2.afterConv(this.convPw, y);
+    y = this.bn2.forward(this.convPw.forward(y));
     return this.residual ? add(y, x) : y;
   }
 }

@@ -52,10 +52,10 @@ export class MBConv extends Module {
   forward(x: Tensor): Tensor {
     const act = this.config.act;
     let y = x;
-    if (this.convPw && this.bn1) y = this.bn1.afterConv(this.convPw, y, act);
+    if (this.convPw && this.bn1) y = this.bn1.forward(this.convPw.forward(y), act);
     y = this.bn2.forward(this.convDw.forward(y), act);
     if (this.se) y = this.se.forward(y);
-    y = this.bn3.afterConv(this.convPwl, y);
+    y = this.bn3.forward(this.convPwl.forward(y));
     return this.residual ? add(y, x) : y;
   }
 }

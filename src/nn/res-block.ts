@@ -44,10 +44,10 @@ export class ResBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.bn1.afterConv(this.conv1, x, this.act);
+    let y = this.bn1.forward(this.conv1.forward(x), this.act);
     y = this.bn2.forward(this.conv2.forward(y), this.act);
-    y = this.bn3.afterConv(this.conv3, y);
-    const shortcut = this.downConv && this.downBn ? this.downBn.afterConv(this.downConv, x) : x;
+    y = this.bn3.forward(this.conv3.forward(y));
+    const shortcut = this.downConv && this.downBn ? this.downBn.forward(this.downConv.forward(x)) : x;
     return activate(add(y, shortcut), this.act);
   }
 }

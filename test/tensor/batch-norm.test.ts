@@ -4,7 +4,6 @@ import {
   type BatchNormActivation,
   backward,
   batchNorm,
-  conv2d,
   getThreads,
   noGrad,
   setThreads,
@@ -186,76 +185,6 @@ describe('batchNorm', () => {
     setThreads(threads);
     // Partial sums are per chunk of rows, combined in order: identical for any thread count.
     assert.deepEqual(runs.slice(0, 5), runs.slice(5));
-  });
-
-  test("statistics handed over by a 1x1 conv (computed per block as it writes) match the BN's own, at any thread count", () => {
-    const rand = testRandom(21);
-    // 2,600 pixels: several row blocks of the fused GEMM, the last one partial; mean far from 0.
-    const x = randomTensor([2, 26, 50, 16], rand, 2, 4);
-    const w = randomTensor([1, 1, 16, 24], rand, -0.5, 1);
-    const threads = getThreads();
-    const statsAt = (t: number) => {
-      setThreads(t);
-      const stats = new Float32Array(48);
-      const y = noGrad(() => conv2d(x, w, { batchStats: stats }));
-      setThreads(threads);
-      return { y, stats };
-    };
-    const one = statsAt(1);
-    const two = statsAt(2);
-    assert.deepEqual(two.stats, one.stats, 'same statistics for 1 and 2 threads');
-    const plain = noGrad(() => conv2d(x, w));
-    // The same product (GEMM blocking may change the last bits).
-    assert.ok(one.y.f32.every((v, i) => Math.abs(v - plain.f32[i]) <= 1e-5 * (1 + Math.abs(v))), 'conv output');
-    const rows = plain.size / 24;
-    for (let c = 0; c < 24; c++) {
-      let mean = 0;
-      for (let r = 0; r < rows; r++) mean += plain.f32[r * 24 + c] / rows;
-      let variance = 0;
-      for (let r = 0; r < rows; r++) variance += (plain.f32[r * 24 + c] - mean) ** 2 / rows;
-      assert.ok(Math.abs(one.stats[c] - mean) <= 1e-6 * (1 + Math.abs(mean)), `mean ${c}`);
-      assert.ok(Math.abs(one.stats[24 + c] - variance) <= 1e-5 * variance, `variance ${c}`);
-    }
-    // The BN given those statistics: same output, gradients and running statistics as computing them.
-    for (const act of ACTS) {
-      const run = (given: boolean) => {
-        const gamma = randomTensor([24], testRandom(3), 0.5, 1.5).asParameter();
-        const beta = randomTensor([24], testRandom(4)).asParameter();
-        const rm = Tensor.zeros([24]);
-        const rv = Tensor.full([24], 1);
-        const xin = Tensor.from(plain.f32, plain.shape).asParameter();
-        const out = tidy(() => {
-          const y = batchNorm(xin, gamma, beta, rm, rv, {
-            training: true,
-            act,
-            batchStats: given ? one.stats : undefined,
-          });
-          const copy = y.f32.slice();
-          backward(y, Tensor.full(y.shape, 0.01));
-          return copy;
-        });
-        return { out, gx: xin.grad!.f32.slice(), gg: gamma.grad!.f32.slice(), rm: rm.f32.slice(), rv: rv.f32.slice() };
-      };
-      const a = run(true);
-      const b = run(false);
-      for (const k of ['out', 'gx', 'gg', 'rm', 'rv'] as const) {
-        const worst = Math.max(...a[k].map((v, i) => Math.abs(v - b[k][i]) / (1e-3 + Math.abs(b[k][i]))));
-        assert.ok(worst < 1e-4, `${act} ${k}: ${worst}`);
-      }
-    }
-    assert.throws(
-      () => conv2d(x, randomTensor([3, 3, 16, 24], rand), { padding: 1, batchStats: new Float32Array(48) }),
-      /conv2d: batchStats needs a 1x1/,
-    );
-    assert.throws(
-      () => conv2d(x, w, { batchStats: new Float32Array(47) }),
-      /conv2d: batchStats must hold 2 x 24 values, got 47/,
-    );
-    const [g, bt, rm, rv] = [Tensor.full([24], 1), Tensor.zeros([24]), Tensor.zeros([24]), Tensor.full([24], 1)];
-    assert.throws(
-      () => batchNorm(plain, g, bt, rm, rv, { training: false, batchStats: one.stats }),
-      /batchNorm: batchStats must be \[2 x 24\] and only given in training/,
-    );
   });
 
   test('inference without gradients records nothing and leaves running stats alone', () => {

@@ -14,11 +14,6 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
   act?: BatchNormActivation;
-  /**
-   * Training only: the batch mean and biased variance of x ([2C], means then variances) when x's
-   * producer already computed them (conv2d's `batchStats`); the statistics pass is then skipped.
-   */
-  batchStats?: Float32Array;
 }
 
 const EMPTY = new Float32Array(0);
@@ -58,11 +53,6 @@ export function batchNorm(
   if (!Object.hasOwn(ACTIVATION_CODES, act) || ACTIVATION_CODES[act] > ACTIVATION_CODES.swish) {
     throw new Error(`${op}: act must be 'none', 'relu', 'relu6' or 'swish', got '${act}'`);
   }
-  if (opts.batchStats && (!training || opts.batchStats.length !== 2 * C)) {
-    throw new Error(
-      `${op}: batchStats must be [2 x ${C}] and only given in training, got ${opts.batchStats.length} values`,
-    );
-  }
   if (training && x.size / C < 2) {
     throw new Error(`${op}: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
   }
@@ -86,7 +76,6 @@ export function batchNorm(
     out.f32,
     mean ? mean.f32 : new Float32Array(C),
     invstd ? invstd.f32 : new Float32Array(C),
-    opts.batchStats ?? EMPTY,
   );
   if (!grad || !mean || !invstd) return out;
   // Snapshot the affine parameters: an optimiser step before backward must not change the gradient.

@@ -13,12 +13,6 @@ export interface Conv2dOptions {
   groups?: number;
   /** Per-output-channel bias [Cout]. */
   bias?: Tensor | null;
-  /**
-   * Filled with the per-channel mean and biased variance of the output ([2 Cout]: means, then
-   * variances) for the batch-norm that follows, computed block by block as the output is written
-   * (saves the BN's statistics pass). Only for 1x1 stride-1 unpadded ungrouped convs without bias.
-   */
-  batchStats?: Float32Array;
 }
 
 function intAtLeast(op: string, name: string, v: number, min: number): void {
@@ -68,16 +62,9 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     );
   }
   const out = Tensor.empty([n, ho, wo, cout]);
-  const isPointwise = kh === 1 && kw === 1 && stride === 1 && padding === 0 && groups === 1;
-  if (opts.batchStats) {
-    if (!isPointwise || bias || n * ho * wo < 2) {
-      throw new Error(`${op}: batchStats needs a 1x1 stride-1 unpadded conv without bias over at least 2 pixels`);
-    }
-    if (opts.batchStats.length !== 2 * cout) {
-      throw new Error(`${op}: batchStats must hold 2 x ${cout} values, got ${opts.batchStats.length}`);
-    }
+  if (kh === 1 && kw === 1 && stride === 1 && padding === 0 && groups === 1) {
+    return pointwise(x, w, bias, out);
   }
-  if (isPointwise) return pointwise(x, w, bias, out, opts.batchStats);
 
   const dims = [n, h, wd, cin, cout, kh, kw, stride, padding, groups] as const;
   native.convForward(x.f32, w.f32, bias ? bias.f32 : EMPTY, out.f32, ...dims, bias !== null);
@@ -103,12 +90,11 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
 }
 
 /** out [M, Cout] = x [M, Cin] . w [Cin, Cout] (+ bias), M = N*H*W: one GEMM over the pixels. */
-function pointwise(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor, batchStats?: Float32Array): Tensor {
+function pointwise(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor): Tensor {
   const cin = x.shape[3];
   const cout = w.shape[3];
   const m = x.size / cin;
-  if (batchStats) native.gemmForwardStats(x.f32, w.f32, out.f32, m, cin, cout, batchStats);
-  else native.gemmForward(x.f32, w.f32, bias ? bias.f32 : EMPTY, out.f32, m, cin, cout, bias !== null);
+  native.gemmForward(x.f32, w.f32, bias ? bias.f32 : EMPTY, out.f32, m, cin, cout, bias !== null);
   // gx = g . w^T, gw = x^T . g, gb = sum of g over pixels, in one pass over g.
   return record('conv2d', out, [x, w, bias], (g) => gemmGrads(x, w, bias, g, m, cin, cout));
 }
