@@ -2,7 +2,6 @@
 // over 8 lanes (AVX2+FMA when the CPU has it) and split into chunks across threads for large tensors.
 #include <algorithm>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <immintrin.h>
@@ -136,15 +135,12 @@ static Napi::Value SeInference(const Napi::CallbackInfo& info) {
   const char* op = "seInference";
   const int64_t N = num(info, 5), HW = num(info, 6), C = num(info, 7), R = num(info, 8);
   if (N <= 0 || HW <= 0 || C <= 0 || R <= 0) throw KernelError{std::string(op) + ": dimensions must be positive"};
-  const std::pair<size_t, int64_t> sizes[] = {{0, N * HW * C}, {1, C * R}, {2, R}, {3, R * C}, {4, C}, {9, N * HW * C}};
-  const char* names[] = {"x", "wReduce", "bReduce", "wExpand", "bExpand", "y"};
-  for (size_t k = 0; k < 6; ++k) {
-    const auto [i, want] = sizes[k];
-    if (static_cast<int64_t>(len(info, i)) != want) {
-      throw KernelError{std::string(op) + ": " + names[k] + " has " + std::to_string(len(info, i)) +
-                        " elements, expected " + std::to_string(want)};
-    }
-  }
+  expectLen(info, 0, N * HW * C, op, "x");
+  expectLen(info, 1, C * R, op, "wReduce");
+  expectLen(info, 2, R, op, "bReduce");
+  expectLen(info, 3, R * C, op, "wExpand");
+  expectLen(info, 4, C, op, "bExpand");
+  expectLen(info, 9, N * HW * C, op, "y");
   const float *x = f32(info, 0), *wR = f32(info, 1), *bR = f32(info, 2), *wE = f32(info, 3), *bE = f32(info, 4);
   float* y = f32(info, 9);
   const auto fn = kernels().seImage;

@@ -53,6 +53,13 @@ bool flag(const Napi::CallbackInfo& info, size_t i) {
   return info[i].ToBoolean().Value();
 }
 
+void expectLen(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* name) {
+  if (static_cast<int64_t>(len(info, i)) != want) {
+    throw KernelError{std::string(op) + ": " + name + " has " + std::to_string(len(info, i)) + " elements, expected " +
+                      std::to_string(want)};
+  }
+}
+
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   omp_set_num_threads(static_cast<int>(num(info, 0)));
   blockSignalsInWorkerThreads();

@@ -57,13 +57,6 @@ int64_t channels(const Napi::CallbackInfo& info, size_t xArg, size_t cArg, const
   return C;
 }
 
-void expectLen(const Napi::CallbackInfo& info, size_t i, size_t want, const char* op, const char* name) {
-  if (len(info, i) != want) {
-    throw KernelError{std::string(op) + ": " + name + " has " + std::to_string(len(info, i)) + " elements, expected " +
-                      std::to_string(want)};
-  }
-}
-
 int activation(const Napi::CallbackInfo& info, size_t i, const char* op) {
   const int64_t a = num(info, i);
   if (a < bn_base::kNone || a > bn_base::kSwish) {

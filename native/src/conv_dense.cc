@@ -50,13 +50,6 @@ ConvShape readShape(const Napi::CallbackInfo& info, size_t first, const char* op
   return s;
 }
 
-void checkLen(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* name) {
-  if (static_cast<int64_t>(len(info, i)) != want) {
-    throw KernelError{std::string(op) + ": " + name + " has " + std::to_string(len(info, i)) + " elements, expected " +
-                      std::to_string(want)};
-  }
-}
-
 memory::desc activations(int64_t n, int64_t c, int64_t h, int64_t w) {
   return memory::desc({n, c, h, w}, memory::data_type::f32, tag::nhwc);
 }
@@ -166,10 +159,10 @@ dnnl::memory primWeights(const WeightsPath& wp, const float* w) {
 // convForward(x, w, bias, out, N, H, W, Cin, Cout, KH, KW, stride, pad, groups, hasBias)
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   const ConvShape s = readShape(info, 4, "convForward");
-  checkLen(info, 0, s.n * s.h * s.w * s.cin, "convForward", "x");
-  checkLen(info, 1, s.kh * s.kw * (s.cin / s.groups) * s.cout, "convForward", "w");
-  if (s.bias) checkLen(info, 2, s.cout, "convForward", "bias");
-  checkLen(info, 3, s.n * s.ho() * s.wo() * s.cout, "convForward", "out");
+  expectLen(info, 0, s.n * s.h * s.w * s.cin, "convForward", "x");
+  expectLen(info, 1, s.kh * s.kw * (s.cin / s.groups) * s.cout, "convForward", "w");
+  if (s.bias) expectLen(info, 2, s.cout, "convForward", "bias");
+  expectLen(info, 3, s.n * s.ho() * s.wo() * s.cout, "convForward", "out");
   auto& p = primitives(s);
   // oneDNN's kernels may move the stack pointer into the heap (signal_guard.h).
   const SignalsDeferred signals;
@@ -184,9 +177,9 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
 // convBackwardData(gradOut, w, gradX, N, H, W, Cin, Cout, KH, KW, stride, pad, groups, hasBias)
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   const ConvShape s = readShape(info, 3, "convBackwardData");
-  checkLen(info, 0, s.n * s.ho() * s.wo() * s.cout, "convBackwardData", "gradOut");
-  checkLen(info, 1, s.kh * s.kw * (s.cin / s.groups) * s.cout, "convBackwardData", "w");
-  checkLen(info, 2, s.n * s.h * s.w * s.cin, "convBackwardData", "gradX");
+  expectLen(info, 0, s.n * s.ho() * s.wo() * s.cout, "convBackwardData", "gradOut");
+  expectLen(info, 1, s.kh * s.kw * (s.cin / s.groups) * s.cout, "convBackwardData", "w");
+  expectLen(info, 2, s.n * s.h * s.w * s.cin, "convBackwardData", "gradX");
   auto& p = primitives(s);
   ensureBackwardData(p);
   const auto& pd = *p.bwdDataPd;
@@ -202,10 +195,10 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
 // Overwrites gradW (and gradBias when hasBias).
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   const ConvShape s = readShape(info, 4, "convBackwardWeights");
-  checkLen(info, 0, s.n * s.h * s.w * s.cin, "convBackwardWeights", "x");
-  checkLen(info, 1, s.n * s.ho() * s.wo() * s.cout, "convBackwardWeights", "gradOut");
-  checkLen(info, 2, s.kh * s.kw * (s.cin / s.groups) * s.cout, "convBackwardWeights", "gradW");
-  if (s.bias) checkLen(info, 3, s.cout, "convBackwardWeights", "gradBias");
+  expectLen(info, 0, s.n * s.h * s.w * s.cin, "convBackwardWeights", "x");
+  expectLen(info, 1, s.n * s.ho() * s.wo() * s.cout, "convBackwardWeights", "gradOut");
+  expectLen(info, 2, s.kh * s.kw * (s.cin / s.groups) * s.cout, "convBackwardWeights", "gradW");
+  if (s.bias) expectLen(info, 3, s.cout, "convBackwardWeights", "gradBias");
   auto& p = primitives(s);
   ensureBackwardWeights(p);
   const auto& pd = *p.bwdWeightsPd;

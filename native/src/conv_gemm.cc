@@ -19,20 +19,13 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;
 
-void checkLen(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* name) {
-  if (static_cast<int64_t>(len(info, i)) != want) {
-    throw KernelError{std::string(op) + ": " + name + " has " + std::to_string(len(info, i)) + " elements, expected " +
-                      std::to_string(want)};
-  }
-}
-
 // gemmBiasGrad(x, out, M, N): out [N] = sum over the M rows of x [M, N] (bias gradients).
 Napi::Value GemmBiasGrad(const Napi::CallbackInfo& info) {
   const float* x = f32(info, 0);
   float* out = f32(info, 1);
   const int64_t m = num(info, 2), n = num(info, 3);
-  checkLen(info, 0, m * n, "gemmBiasGrad", "x");
-  checkLen(info, 1, n, "gemmBiasGrad", "out");
+  expectLen(info, 0, m * n, "gemmBiasGrad", "x");
+  expectLen(info, 1, n, "gemmBiasGrad", "out");
   const int threads = m * n >= kParallelMin ? omp_get_max_threads() : 1;
   // Per-thread partial sums in float64 over a contiguous block of rows, so long reductions
   // (N*H*W = 100k rows) keep float32 accuracy; the inner loop vectorises over columns.
@@ -94,10 +87,10 @@ Napi::Value GemmForward(const Napi::CallbackInfo& info) {
   const int64_t m = num(info, 4), k = num(info, 5), n = num(info, 6);
   const bool hasBias = flag(info, 7);
   if (m < 0 || k < 0 || n < 0) throw KernelError{"gemmForward: negative size"};
-  checkLen(info, 0, m * k, "gemmForward", "x");
-  checkLen(info, 1, k * n, "gemmForward", "w");
-  if (hasBias) checkLen(info, 2, n, "gemmForward", "bias");
-  checkLen(info, 3, m * n, "gemmForward", "out");
+  expectLen(info, 0, m * k, "gemmForward", "x");
+  expectLen(info, 1, k * n, "gemmForward", "w");
+  if (hasBias) expectLen(info, 2, n, "gemmForward", "bias");
+  expectLen(info, 3, m * n, "gemmForward", "out");
   const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
   if (!rowParallel(m, k, n)) {
     sgemm('N', 'N', m, n, k, 1.f, x, k, w, n, 0.f, out, n);
@@ -131,16 +124,16 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
   const int64_t m = num(info, 6), k = num(info, 7), n = num(info, 8);
   const bool needGx = flag(info, 9), needGw = flag(info, 10), needGb = flag(info, 11);
   if (m < 0 || k < 0 || n < 0) throw KernelError{"gemmBackward: negative size"};
-  checkLen(info, 2, m * n, "gemmBackward", "gradOut");
+  expectLen(info, 2, m * n, "gemmBackward", "gradOut");
   if (needGx) {
-    checkLen(info, 1, k * n, "gemmBackward", "w");
-    checkLen(info, 3, m * k, "gemmBackward", "gradX");
+    expectLen(info, 1, k * n, "gemmBackward", "w");
+    expectLen(info, 3, m * k, "gemmBackward", "gradX");
   }
   if (needGw) {
-    checkLen(info, 0, m * k, "gemmBackward", "x");
-    checkLen(info, 4, k * n, "gemmBackward", "gradW");
+    expectLen(info, 0, m * k, "gemmBackward", "x");
+    expectLen(info, 4, k * n, "gemmBackward", "gradW");
   }
-  if (needGb) checkLen(info, 5, n, "gemmBackward", "gradBias");
+  if (needGb) expectLen(info, 5, n, "gemmBackward", "gradBias");
   const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
 
   if (!rowParallel(m, k, n)) {

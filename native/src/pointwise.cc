@@ -32,15 +32,10 @@ static Napi::Value PointwiseAct(const Napi::CallbackInfo& info) {
   const int64_t M = num(info, 4), K = num(info, 5), N = num(info, 6), act = num(info, 7);
   if (M <= 0 || K <= 0 || N <= 0) throw KernelError{std::string(op) + ": dimensions must be positive"};
   if (act < 0 || act > 5) throw KernelError{std::string(op) + ": unknown activation code " + std::to_string(act)};
-  const std::pair<size_t, int64_t> sizes[] = {{0, M * K}, {1, K * N}, {2, N}, {3, M * N}};
-  const char* names[] = {"x", "w", "bias", "y"};
-  for (size_t k = 0; k < 4; ++k) {
-    const auto [i, want] = sizes[k];
-    if (static_cast<int64_t>(len(info, i)) != want) {
-      throw KernelError{std::string(op) + ": " + names[k] + " has " + std::to_string(len(info, i)) +
-                        " elements, expected " + std::to_string(want)};
-    }
-  }
+  expectLen(info, 0, M * K, op, "x");
+  expectLen(info, 1, K * N, op, "w");
+  expectLen(info, 2, N, op, "bias");
+  expectLen(info, 3, M * N, op, "y");
   const float *x = f32(info, 0), *w = f32(info, 1), *bias = f32(info, 2);
   float* y = f32(info, 3);
   const auto fn = useAvx2Kernels() ? pw_avx2::kPointwise[act] : pw_base::kPointwise[act];

@@ -37,13 +37,6 @@ Geometry geometry(const Napi::CallbackInfo& info, size_t at, const char* op) {
   return g;
 }
 
-void expectLen(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* name) {
-  if (static_cast<int64_t>(len(info, i)) != want) {
-    throw KernelError{std::string(op) + ": " + name + " has " + std::to_string(len(info, i)) + " elements, expected " +
-                      std::to_string(want)};
-  }
-}
-
 int imageThreads(int64_t N, int64_t work) { return N >= 2 ? rowThreads(work) : 1; }
 
 }  // namespace

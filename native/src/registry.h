@@ -35,6 +35,8 @@ size_t len(const Napi::CallbackInfo& info, size_t i);  // element count of typed
 int64_t num(const Napi::CallbackInfo& info, size_t i);
 double dbl(const Napi::CallbackInfo& info, size_t i);
 bool flag(const Napi::CallbackInfo& info, size_t i);
+// Throws "<op>: <name> has N elements, expected <want>" unless typed array i has `want` elements.
+void expectLen(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* name);
 
 // Thrown from kernels on bad shapes; converted to a JS Error at the boundary.
 struct KernelError {
