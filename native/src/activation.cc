@@ -145,7 +145,7 @@ static Napi::Value SeInference(const Napi::CallbackInfo& info) {
   float* y = f32(info, 9);
   const auto fn = kernels().seImage;
   const int64_t scratchFloats = 2 * pad8(C) + pad8(R);
-  parallelRows(N, N >= 2 ? rowThreads(N * HW * C) : 1, [&](int64_t n0, int64_t n1, int) {
+  parallelRows(N, imageThreads(N, N * HW * C), [&](int64_t n0, int64_t n1, int) {
     std::vector<float> scratch(scratchFloats);
     for (int64_t n = n0; n < n1; ++n) fn(x + n * HW * C, wR, bR, wE, bE, y + n * HW * C, HW, C, R, scratch.data());
   });

@@ -37,8 +37,6 @@ Geometry geometry(const Napi::CallbackInfo& info, size_t at, const char* op) {
   return g;
 }
 
-int imageThreads(int64_t N, int64_t work) { return N >= 2 ? rowThreads(work) : 1; }
-
 }  // namespace
 
 // globalAvgPool(x, N, HW, C, y): y[n, c] = mean over hw of x[n, hw, c] (float runs flushed to double).

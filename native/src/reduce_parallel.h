@@ -22,6 +22,9 @@ static constexpr int64_t kRowParallelMin = 1 << 15;
 
 inline int rowThreads(int64_t work) { return work >= kRowParallelMin ? omp_get_max_threads() : 1; }
 
+// Threads for kernels that split a batch by whole images: one image cannot be split.
+inline int imageThreads(int64_t images, int64_t work) { return images >= 2 ? rowThreads(work) : 1; }
+
 // Calls f(r0, r1, thread) for `threads` contiguous blocks of [0, rows) (static split).
 template <typename F>
 void parallelRows(int64_t rows, int threads, F f) {
