@@ -1,6 +1,7 @@
 // Module entry: exports every function registered by the kernel files, plus thread control.
 #include <omp.h>
 
+#include "reduce_parallel.h"
 #include "registry.h"
 #include "signal_guard.h"
 
@@ -68,11 +69,16 @@ static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 static Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), omp_get_max_threads());
 }
-// Reports the widest SIMD level this CPU supports, the one the hand-written kernels dispatch to.
+// Reports the widest SIMD level this CPU supports (the hand-written kernels go up to AVX2).
 static Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
   __builtin_cpu_init();
   const char* level = __builtin_cpu_supports("avx512f") ? "avx512" : __builtin_cpu_supports("avx2") ? "avx2" : "scalar";
   return Napi::String::New(info.Env(), level);
+}
+// The build of the batch-norm, activation and pointwise kernels in use: "avx2" (AVX2+FMA) or
+// "baseline" (x86-64 SSE2: a CPU without AVX2, or CREAM_SIMD=baseline).
+static Napi::Value VectorKernels(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), useAvx2Kernels() ? "avx2" : "baseline");
 }
 // A no-op, to measure the JS -> native -> JS cost of one call.
 static Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
@@ -80,6 +86,7 @@ static Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Unde
 CREAM_EXPORT("setThreads", SetThreads);
 CREAM_EXPORT("getThreads", GetThreads);
 CREAM_EXPORT("simdLevel", SimdLevel);
+CREAM_EXPORT("vectorKernels", VectorKernels);
 CREAM_EXPORT("noop", Noop);
 
 }  // namespace cream

@@ -1,4 +1,4 @@
-export { getThreads, native, setThreads, simdLevel } from './native.ts';
+export { getThreads, native, setThreads, simdLevel, vectorKernels } from './native.ts';
 export * from './ops/index.ts';
 export { keep, tidy, tidyAsync } from './scope.ts';
 export { type DType, type MemoryStats, memoryStats, releasePool, resetPeakLiveBytes } from './storage.ts';

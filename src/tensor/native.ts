@@ -65,7 +65,15 @@ export function getThreads(): number {
   return native.getThreads() as number;
 }
 
-/** The widest SIMD level the CPU offers, which the hand-written kernels dispatch to. */
+/** The widest SIMD level the CPU offers (the hand-written kernels use up to AVX2; see `vectorKernels`). */
 export function simdLevel(): 'avx512' | 'avx2' | 'scalar' {
   return native.simdLevel() as 'avx512' | 'avx2' | 'scalar';
+}
+
+/**
+ * The build the batch-norm, activation and pointwise kernels run: `avx2` (AVX2 + FMA), or
+ * `baseline` (portable x86-64) on a CPU without them or when CREAM_SIMD=baseline was set at start.
+ */
+export function vectorKernels(): 'avx2' | 'baseline' {
+  return native.vectorKernels() as 'avx2' | 'baseline';
 }
