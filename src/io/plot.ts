@@ -82,6 +82,7 @@ const TEXT_HEIGHT = 7 * TEXT_SCALE; // cap height, without the descender row
 const FONT_SIZE = 13; // SVG monospace size whose advance (~7.8 px) stays inside the bitmap layout
 const PAD = 12;
 const TICK = 5;
+const LEGEND_ROW = GLYPH_HEIGHT * TEXT_SCALE + 8;
 const LINE_WIDTH = 2;
 const MARKER_RADIUS = 4;
 
@@ -104,6 +105,9 @@ class PlotImpl implements Plot {
   /** Plot area in pixels. */
   private readonly area: { x0: number; y0: number; x1: number; y1: number };
   private readonly legendX: number;
+  private readonly legendBelow: boolean;
+  /** Where the x-axis label's baseline sits (the legend, when below, starts under it). */
+  private readonly xLabelBaseline: number;
 
   constructor(
     private readonly options: PlotOptions,
@@ -155,16 +159,23 @@ class PlotImpl implements Plot {
 
     // Margins are measured in bitmap-font pixels; the SVG uses the same numbers.
     const yLabelWidth = Math.max(...this.yTicks.labels.map((l) => textWidth(l, TEXT_SCALE)));
-    const legendWidth = this.legendEntries().length
-      ? PAD + 24 + 6 + Math.max(...this.legendEntries().map((s) => textWidth(s.name, TEXT_SCALE))) + PAD
+    const legend = this.legendEntries();
+    const legendWidth = legend.length
+      ? PAD + 24 + 6 + Math.max(...legend.map((s) => textWidth(s.name, TEXT_SCALE))) + PAD
       : PAD;
+    // A legend wider than a quarter of the image goes under the plot, so the data keep the width
+    // (long series names squeezed the search's accuracy-vs-FLOPs plot into a third of it).
+    this.legendBelow = legend.length > 0 && legendWidth > this.width / 4;
+    const xAxisHeight = TICK + 4 + TEXT_HEIGHT + (options.xLabel ? PAD + TEXT_HEIGHT : 0);
+    const legendHeight = this.legendBelow ? PAD + (legend.length - 1) * LEGEND_ROW + TEXT_HEIGHT : 0;
     this.area = {
       x0: PAD + (options.yLabel ? TEXT_HEIGHT + PAD : 0) + yLabelWidth + TICK + 4,
       y0: PAD + (options.title ? TEXT_HEIGHT + PAD : 0),
-      x1: this.width - legendWidth,
-      y1: this.height - (TICK + 4 + TEXT_HEIGHT + (options.xLabel ? PAD + TEXT_HEIGHT : 0) + PAD),
+      x1: this.width - (this.legendBelow ? PAD : legendWidth),
+      y1: this.height - (xAxisHeight + legendHeight + PAD),
     };
-    this.legendX = this.area.x1 + PAD;
+    this.xLabelBaseline = this.area.y1 + xAxisHeight;
+    this.legendX = this.legendBelow ? this.area.x0 : this.area.x1 + PAD;
     if (this.area.x1 - this.area.x0 < 20 || this.area.y1 - this.area.y0 < 20) {
       throw new RangeError(`plot ${this.width} x ${this.height} is too small for its labels and legend`);
     }
@@ -203,7 +214,7 @@ class PlotImpl implements Plot {
     });
     out.push('</g>');
     out.push(`<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="${INK}"/>`);
-    if (o.xLabel) text((x0 + x1) / 2, this.height - PAD, o.xLabel, 'middle');
+    if (o.xLabel) text((x0 + x1) / 2, this.xLabelBaseline, o.xLabel, 'middle');
     if (o.yLabel) {
       const cx = PAD + TEXT_HEIGHT;
       const cy = (y0 + y1) / 2;
@@ -266,7 +277,7 @@ class PlotImpl implements Plot {
     canvas.fillRect(x0 - 1, y1, x1 - x0 + 2, 1, ink);
     canvas.fillRect(x0 - 1, y0 - 1, 1, y1 - y0 + 2, ink);
     canvas.fillRect(x1, y0 - 1, 1, y1 - y0 + 2, ink);
-    if (o.xLabel) label(o.xLabel, (x0 + x1) / 2, this.height - PAD - TEXT_HEIGHT, 'middle');
+    if (o.xLabel) label(o.xLabel, (x0 + x1) / 2, this.xLabelBaseline - TEXT_HEIGHT, 'middle');
     if (o.yLabel) {
       const w = textWidth(o.yLabel, TEXT_SCALE);
       canvas.drawText(o.yLabel, PAD, (y0 + y1) / 2 + w / 2, TEXT_SCALE, ink, true);
@@ -299,8 +310,10 @@ class PlotImpl implements Plot {
     return this.series.filter((s) => s.name !== '');
   }
 
+  /** The centre line of legend entry i. */
   private legendY(i: number): number {
-    return this.area.y0 + PAD + TEXT_HEIGHT / 2 + i * (GLYPH_HEIGHT * TEXT_SCALE + 8);
+    const top = this.legendBelow ? this.xLabelBaseline + PAD : this.area.y0 + PAD;
+    return top + TEXT_HEIGHT / 2 + i * LEGEND_ROW;
   }
 }
 
