@@ -96,11 +96,11 @@ CREAM_INLINE float hsum(const f8& v) { return ((v[0] + v[4]) + (v[1] + v[5])) + 
 // Range reduction: -x = n ln2 + r with n = round(-x log2 e), |r| <= ln2 / 2. The FMA that adds
 // 1.5 * 2^23 + 127 to -x log2 e rounds it to n and leaves n + 127 in the low mantissa bits, so a
 // shift builds 2^n in the exponent field; r comes from two steps with ln2 split into 0.693359375,
-// whose product with n is exact even without FMA (the baseline build), and the remainder. exp(r) is a degree-5 minimax polynomial in relative
-// error (scripts/fit_exp.py fits it), evaluated at q = -r = x + n ln2 with the odd coefficients
-// negated, which saves negating x. 13 vector ops where a Cephes-style exp(-x) takes 18: sigmoid
-// ran in 7.2 instead of 9.7 cycles per 8 lanes here, at 2.6e-7 instead of 1.4e-7 largest relative
-// error.
+// whose product with n is exact even without FMA (the baseline build), and the remainder. exp(r)
+// is a degree-5 minimax polynomial in relative error (scripts/fit_exp.py fits it), evaluated at
+// q = -r = x + n ln2 with the odd coefficients negated, which saves negating x. 13 vector ops where
+// a Cephes-style exp(-x) takes 18: sigmoid ran in 7.1 instead of 9.5 cycles per 8 lanes here, at
+// 2.6e-7 instead of 1.4e-7 largest relative error.
 CREAM_INLINE f8 vexpNeg(const f8& in) {
   const f8 x = vmin(vmax(in, splat(-88.f)), splat(87.33654f));
   const f8 magic = splat(12582912.f + 127.f);
