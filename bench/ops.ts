@@ -1,12 +1,14 @@
 // Per-op benchmark: forward and forward+backward GFLOP/s of the engine's ops at the search space's
 // shapes (batch 128), next to PyTorch measured in the same run by bench/torch_reference.py.
 //
-//   node --import tsx bench/ops.ts --json [--runs 10] [--warmup 3] [--only pointwise] [--no-torch]
+//   node --import tsx bench/ops.ts --json [--runs 10] [--warmup 3] [--rounds 3] [--only pointwise] [--no-torch]
 //
 // One JSON object per line: {op, kind, shape, fwdGflops, fwdBwdGflops, torchFwdBwdGflops, ratio, ...}
 // (ratio = ours / PyTorch for forward+backward, medians), then {"op":"overhead", ...} with the per-call
 // cost. PyTorch measures each case right after the engine does (a child process on a line protocol),
-// so both see the same machine load.
+// so both see the same machine load; with --rounds R the two alternate R times per case and the
+// round with the median ratio is reported (roundRatios lists all), as the machine's speed drifts
+// within seconds.
 // The cases and their FLOP counts are in bench/op-cases.ts; for BN and activations (nominal FLOPs),
 // compare the ratio or the times (fwdMs, fwdBwdMs). Ops that do not exist yet in src/tensor are
 // skipped with a note.
@@ -16,7 +18,7 @@ import * as tensor from '../src/tensor/index.ts';
 import { backward, getThreads, native, noGrad, setThreads, Tensor, tidy } from '../src/tensor/index.ts';
 import { openmpWaitEnv } from '../src/tensor/native.ts';
 import { type OpCase, type OpCaseSpec, type OpKind, op, opCases } from './op-cases.ts';
-import { BestOfTorch, TorchReference } from './torch-reference.ts';
+import { BestOfTorch, TorchReference, type TorchResult } from './torch-reference.ts';
 
 export interface OpBenchRow {
   op: string;
@@ -32,6 +34,8 @@ export interface OpBenchRow {
   torchFwdBwdGflopsBest: number | null;
   fwdMs: number;
   fwdBwdMs: number;
+  /** Forward+backward ratio of each round (ours then PyTorch), in order. */
+  roundRatios: number[];
   params: Omit<OpCaseSpec, 'op' | 'kind' | 'shape' | 'fwdFlops' | 'fwdBwdFlops'>;
 }
 
@@ -51,6 +55,8 @@ export interface OverheadRow {
 export interface OpBenchOptions {
   runs?: number;
   warmup?: number;
+  /** Alternations of ours then PyTorch per case (default 1). */
+  rounds?: number;
   batch?: number;
   /** Only cases whose op or kind contains this string. */
   only?: string;
@@ -160,6 +166,7 @@ export async function runOpsBench(
 ): Promise<{ rows: OpBenchRow[]; overhead: OverheadRow }> {
   const runs = options.runs ?? 10;
   const warmup = options.warmup ?? 3;
+  const rounds = options.rounds ?? 1;
   const threads = options.threads ?? getThreads();
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   setThreads(threads);
@@ -189,11 +196,26 @@ export async function runOpsBench(
   const rows: OpBenchRow[] = [];
   try {
     for (const c of cases) {
-      const { fwd, fwdBwd } = measureCase(c, runs, warmup);
       const spec = specOf(c);
-      const t = torch ? await torch.measure(spec) : null;
+      const measured: { ours: ReturnType<typeof measureCase>; t: TorchResult | { error: string } | null }[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const ours = measureCase(c, runs, warmup);
+        const t = torch ? await torch.measure(spec) : null;
+        measured.push({ ours, t });
+        if (t && 'error' in t) {
+          log(`bench ops: PyTorch failed on ${c.op} ${JSON.stringify(c.shape)}: ${t.error}`);
+          break;
+        }
+      }
+      const ratioOf = (m: (typeof measured)[number]) =>
+        m.t && 'fwdBwdGflops' in m.t ? c.fwdBwdFlops / m.ours.fwdBwd.ms / 1e6 / m.t.fwdBwdGflops : null;
+      // The round with the median ratio (upper median for an even count); without PyTorch, our median time.
+      const byRatio = [...measured].sort(
+        (a, b) => (ratioOf(a) ?? 1 / a.ours.fwdBwd.ms) - (ratioOf(b) ?? 1 / b.ours.fwdBwd.ms),
+      );
+      const { ours, t } = byRatio[byRatio.length >> 1];
+      const { fwd, fwdBwd } = ours;
       const tr = t && 'fwdBwdGflops' in t ? t : null;
-      if (t && 'error' in t) log(`bench ops: PyTorch failed on ${c.op} ${JSON.stringify(c.shape)}: ${t.error}`);
       const fwdBwdGflops = c.fwdBwdFlops / fwdBwd.ms / 1e6;
       const { op: name, kind, shape, fwdFlops: _f, fwdBwdFlops: _fb, ...params } = spec;
       rows.push({
@@ -209,6 +231,10 @@ export async function runOpsBench(
         torchFwdBwdGflopsBest: tr ? round(tr.fwdBwdGflopsBest) : null,
         fwdMs: round(fwd.ms, 3),
         fwdBwdMs: round(fwdBwd.ms, 3),
+        roundRatios: measured
+          .map(ratioOf)
+          .filter((r): r is number => r !== null)
+          .map((r) => round(r)),
         params,
       });
       options.onRow?.(rows[rows.length - 1]);
@@ -245,6 +271,7 @@ function parseArgs(argv: string[]): OpBenchOptions & { json: boolean } {
     if (a === '--json') opts.json = true;
     else if (a === '--runs') opts.runs = int(value());
     else if (a === '--warmup') opts.warmup = int(value(), 0);
+    else if (a === '--rounds') opts.rounds = int(value());
     else if (a === '--batch') opts.batch = int(value());
     else if (a === '--threads') opts.threads = int(value());
     else if (a === '--only') opts.only = value();

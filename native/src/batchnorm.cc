@@ -2,6 +2,7 @@
 // memory forward (statistics, then normalise + activate) and two backward (reductions, then dx),
 // recomputing the activation's input from x instead of storing it. Hand-written because oneDNN 2.6's NHWC
 // batch-norm backward is ~2.4x slower than its blocked-layout one, and the fusion saves whole passes.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include <immintrin.h>
 
+#include "batchnorm.h"
 #include "reduce_parallel.h"
 #include "registry.h"
 
@@ -28,16 +30,9 @@ namespace bn_base {
 #include "batchnorm_kernels.inc"
 }  // namespace bn_base
 
-namespace {
+static_assert(bn_base::kNone == kBnActNone && bn_base::kSwish == kBnActSwish, "batchnorm.h's activation codes");
 
-struct BnKernels {
-  void (*stats)(const float*, int64_t, int64_t, int64_t, const float*, double*, double*, float*, float*);
-  const bn_base::ApplyFn* apply;
-  const bn_base::GradStatsFn* gradStats;
-  const bn_base::GradInputFn* gradInput;
-};
-
-const BnKernels& kernels() {
+const BnKernels& bnKernels() {
   static const BnKernels k = [] {
     if (useAvx2Kernels()) {
       return BnKernels{bn_avx2::statsRange, bn_avx2::kApply, bn_avx2::kGradStats, bn_avx2::kGradInput};
@@ -46,6 +41,44 @@ const BnKernels& kernels() {
   }();
   return k;
 }
+
+int bnActivation(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const int64_t a = num(info, i);
+  if (a < kBnActNone || a > kBnActSwish) {
+    throw KernelError{std::string(op) + ": unknown activation code " + std::to_string(a)};
+  }
+  return static_cast<int>(a);
+}
+
+void finishTrainingStats(const double* s1, const double* s2, const float* shift, int64_t rows, int64_t C,
+                         double momentum, double eps, float* runMean, float* runVar, float* saveMean,
+                         float* saveInvstd) {
+  for (int64_t c = 0; c < C; ++c) {
+    const double m1 = s1[c] / rows;
+    const double var = std::max(0.0, s2[c] / rows - m1 * m1);
+    const double m = shift[c] + m1;
+    saveMean[c] = static_cast<float>(m);
+    saveInvstd[c] = static_cast<float>(1.0 / std::sqrt(var + eps));
+    runMean[c] = static_cast<float>((1 - momentum) * runMean[c] + momentum * m);
+    runVar[c] = static_cast<float>((1 - momentum) * runVar[c] + momentum * var * rows / (rows - 1));
+  }
+}
+
+BnGradCoefficients::BnGradCoefficients(const float* gamma, const float* invstd, const double* sdz,
+                                       const double* sdzx, int64_t rows, int64_t C, bool training)
+    : k1(pad8(C), 0.f), k2(pad8(C), 0.f), k3(pad8(C), 0.f) {
+  // dx = a (dz - mean(dz) - xhat mean(dz xhat)) with a = gamma invstd, xhat = (x - mean) invstd.
+  for (int64_t c = 0; c < C; ++c) {
+    const double a = static_cast<double>(gamma[c]) * invstd[c];
+    k1[c] = static_cast<float>(a);
+    if (training) {
+      k2[c] = static_cast<float>(-a * invstd[c] * invstd[c] * sdzx[c] / rows);
+      k3[c] = static_cast<float>(-a * sdz[c] / rows);
+    }
+  }
+}
+
+namespace {
 
 int64_t channels(const Napi::CallbackInfo& info, size_t xArg, size_t cArg, const char* op) {
   const int64_t C = num(info, cArg);
@@ -56,47 +89,6 @@ int64_t channels(const Napi::CallbackInfo& info, size_t xArg, size_t cArg, const
   }
   return C;
 }
-
-int activation(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  const int64_t a = num(info, i);
-  if (a < bn_base::kNone || a > bn_base::kSwish) {
-    throw KernelError{std::string(op) + ": unknown activation code " + std::to_string(a)};
-  }
-  return static_cast<int>(a);
-}
-
-// Double accumulators for two per-channel sums, one pair per chunk of rows (combined in chunk
-// order), and float run accumulators per thread. The kernels store to the run accumulators on every
-// row, so each thread's pair starts on its own cache line: with 16 channels, two threads sharing a
-// line made the statistics pass twice as slow on two threads as on one.
-struct ChannelSums {
-  static constexpr int64_t kLineFloats = 16;  // 64 bytes
-  int64_t chunks, C8, threadStride;
-  std::vector<double> partial;  // [chunks][2][C8]
-  std::vector<float> scratch;   // [threads][threadStride], from the first 64-byte boundary
-  float* scratchBase;
-  ChannelSums(int64_t chunks, int64_t C)
-      : chunks(chunks),
-        C8(pad8(C)),
-        threadStride((2 * C8 + kLineFloats - 1) / kLineFloats * kLineFloats),
-        partial(chunks * 2 * C8, 0.0),
-        scratch(omp_get_max_threads() * threadStride + kLineFloats) {
-    const auto address = reinterpret_cast<uintptr_t>(scratch.data());
-    scratchBase = scratch.data() + ((64 - address % 64) % 64) / sizeof(float);
-  }
-  double* a(int64_t chunk) { return partial.data() + chunk * 2 * C8; }
-  double* b(int64_t chunk) { return a(chunk) + C8; }
-  float* accA() { return scratchBase + omp_get_thread_num() * threadStride; }
-  float* accB() { return accA() + C8; }
-  void combine() {
-    for (int64_t k = 1; k < chunks; ++k) {
-      for (int64_t c = 0; c < C8; ++c) {
-        a(0)[c] += a(k)[c];
-        b(0)[c] += b(k)[c];
-      }
-    }
-  }
-};
 
 }  // namespace
 
@@ -114,7 +106,7 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
   float* runVar = f32(info, 5);
   const bool training = flag(info, 6);
   const double momentum = dbl(info, 7), eps = dbl(info, 8);
-  const int act = activation(info, 9, op);
+  const int act = bnActivation(info, 9, op);
   float* y = f32(info, 10);
   float* saveMean = f32(info, 11);
   float* saveInvstd = f32(info, 12);
@@ -122,7 +114,7 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
   expectLen(info, 10, n, op, "y");
   for (size_t i : {2, 3, 4, 5, 11, 12}) expectLen(info, i, C, op, "a per-channel array");
   const int64_t rows = static_cast<int64_t>(n) / C;
-  const BnKernels& k = kernels();
+  const BnKernels& k = bnKernels();
   const int64_t chunks = chunkCount(static_cast<int64_t>(n) / C, C);
 
   std::vector<float> mean(pad8(C), 0.f), s(pad8(C), 0.f);
@@ -135,16 +127,9 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
       k.stats(x, C, r0, r1, shift.data(), sums.a(chunk), sums.b(chunk), sums.accA(), sums.accB());
     });
     sums.combine();
-    for (int64_t c = 0; c < C; ++c) {
-      const double m1 = sums.a(0)[c] / rows;
-      const double var = std::max(0.0, sums.b(0)[c] / rows - m1 * m1);
-      const double m = shift[c] + m1;
-      mean[c] = static_cast<float>(m);
-      saveMean[c] = mean[c];
-      saveInvstd[c] = static_cast<float>(1.0 / std::sqrt(var + eps));
-      runMean[c] = static_cast<float>((1 - momentum) * runMean[c] + momentum * m);
-      runVar[c] = static_cast<float>((1 - momentum) * runVar[c] + momentum * var * rows / (rows - 1));
-    }
+    finishTrainingStats(sums.a(0), sums.b(0), shift.data(), rows, C, momentum, eps, runMean, runVar, saveMean,
+                        saveInvstd);
+    for (int64_t c = 0; c < C; ++c) mean[c] = saveMean[c];
   } else {
     for (int64_t c = 0; c < C; ++c) {
       mean[c] = saveMean[c] = runMean[c];
@@ -170,7 +155,7 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   const float* meanIn = f32(info, 5);
   const float* invstd = f32(info, 6);
   const bool training = flag(info, 7);
-  const int act = activation(info, 8, op);
+  const int act = bnActivation(info, 8, op);
   float* dx = f32(info, 9);
   float* dgamma = f32(info, 10);
   float* dbeta = f32(info, 11);
@@ -182,7 +167,7 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   if (wantGamma) expectLen(info, 10, C, op, "dgamma");
   if (wantBeta) expectLen(info, 11, C, op, "dbeta");
   const int64_t rows = static_cast<int64_t>(n) / C;
-  const BnKernels& k = kernels();
+  const BnKernels& k = bnKernels();
   const int64_t chunks = chunkCount(static_cast<int64_t>(n) / C, C);
   const int64_t C8 = pad8(C);
 
@@ -194,7 +179,7 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   // Swish: the first pass leaves dz in dx, and the second reads it back as if there were no
   // activation, instead of recomputing sigmoid (4 more bytes per element each way, but swish's
   // derivative is the bottleneck of this kernel).
-  const bool keepDz = firstPass && wantDx && act == bn_base::kSwish;
+  const bool keepDz = firstPass && wantDx && act == kBnActSwish;
   if (firstPass) {
     ChannelSums sums(chunks, C);
     parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
@@ -211,23 +196,13 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   }
   if (!wantDx) return info.Env().Undefined();
 
-  // dx = a (dz - mean(dz) - xhat mean(dz xhat)) with a = gamma invstd, xhat = (x - mean) invstd;
-  // in inference the statistics are constants, so dx = a dz.
-  std::vector<float> k1(C8, 0.f), k2(C8, 0.f), k3(C8, 0.f);
-  for (int64_t c = 0; c < C; ++c) {
-    const double a = static_cast<double>(gamma[c]) * invstd[c];
-    k1[c] = static_cast<float>(a);
-    if (training) {
-      k2[c] = static_cast<float>(-a * invstd[c] * invstd[c] * sdzx[c] / rows);
-      k3[c] = static_cast<float>(-a * sdz[c] / rows);
-    }
-  }
+  const BnGradCoefficients kc(gamma, invstd, sdz.data(), sdzx.data(), rows, C, training);
   parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t) {
     if (keepDz) {
-      k.gradInput[bn_base::kNone](x, dx, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), k1.data(), k2.data(),
-                                  k3.data());
+      k.gradInput[kBnActNone](x, dx, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(),
+                                  kc.k3.data());
     } else {
-      k.gradInput[act](x, dy, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), k1.data(), k2.data(), k3.data());
+      k.gradInput[act](x, dy, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(), kc.k3.data());
     }
   });
   return info.Env().Undefined();

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "gemm_blocks.h"
 #include "registry.h"
 #include "signal_guard.h"
 
@@ -47,27 +48,6 @@ Napi::Value GemmBiasGrad(const Napi::CallbackInfo& info) {
     out[j] = static_cast<float>(s);
   }
   return info.Env().Undefined();
-}
-
-// Rows per block: gradOut and x blocks together about 256 KiB (half of the L2 here).
-int64_t blockRows(int64_t k, int64_t n) { return std::clamp<int64_t>((65536 / (k + n)) / 16 * 16, 64, 4096); }
-
-// Row-parallel blocking pays once each thread gets a few blocks.
-bool rowParallel(int64_t m, int64_t k, int64_t n) {
-  return omp_get_max_threads() > 1 && m >= 4 * blockRows(k, n) && m * k * n >= (int64_t{1} << 22);
-}
-
-void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {  // an empty product: C = beta C (beta is 0 or 1 here)
-    if (beta == 0.f)
-      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
-    return;
-  }
-  if (dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != dnnl_success) {
-    throw KernelError{"pointwise: dnnl_sgemm failed"};
-  }
 }
 
 void addBias(float* out, const float* bias, int64_t rows, int64_t n) {

@@ -20,15 +20,25 @@ export function registerBenchCommands(program: Command): void {
     .option('--json', 'one JSON object per line')
     .option('--batch <n>', 'batch size', '128')
     .option('--runs <n>', 'timed runs per op', '10')
+    .option('--rounds <n>', 'alternations of ours and PyTorch per op (the median-ratio round is reported)', '1')
     .option('--only <text>', 'only ops whose name or kind contains this')
     .option('--threads <n>', 'kernel threads')
     .option('--no-torch', 'skip the PyTorch reference')
     .action(
-      async (o: { json?: boolean; batch: string; runs: string; only?: string; threads?: string; torch: boolean }) => {
+      async (o: {
+        json?: boolean;
+        batch: string;
+        runs: string;
+        rounds: string;
+        only?: string;
+        threads?: string;
+        torch: boolean;
+      }) => {
         const { runOpsBench } = await import('../../bench/ops.ts');
         const { rows, overhead } = await runOpsBench({
           batch: int(o.batch, '--batch'),
           runs: int(o.runs, '--runs'),
+          rounds: int(o.rounds, '--rounds'),
           only: o.only,
           threads: o.threads ? int(o.threads, '--threads') : undefined,
           torch: o.torch,

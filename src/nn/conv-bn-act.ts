@@ -1,6 +1,7 @@
 import type { Tensor } from '../tensor/index.ts';
 import type { Activation } from './activation.ts';
 import { BatchNorm2d } from './batch-norm.ts';
+import { convBn } from './conv-bn.ts';
 import { Conv2d } from './conv2d.ts';
 import type { InitRandom } from './init.ts';
 import { Module } from './module.ts';
@@ -23,6 +24,6 @@ export class ConvBnAct extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.bn.forward(this.conv.forward(x), this.opts.act ?? 'swish');
+    return convBn(this.conv, this.bn, x, this.opts.act ?? 'swish');
   }
 }

@@ -1,6 +1,7 @@
 import { add, type Tensor } from '../tensor/index.ts';
 import { type Activation, activate } from './activation.ts';
 import { BatchNorm2d } from './batch-norm.ts';
+import { convBn } from './conv-bn.ts';
 import { Conv2d } from './conv2d.ts';
 import type { InitRandom } from './init.ts';
 import { Module } from './module.ts';
@@ -44,10 +45,10 @@ export class ResBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.bn1.forward(this.conv1.forward(x), this.act);
-    y = this.bn2.forward(this.conv2.forward(y), this.act);
-    y = this.bn3.forward(this.conv3.forward(y));
-    const shortcut = this.downConv && this.downBn ? this.downBn.forward(this.downConv.forward(x)) : x;
+    let y = convBn(this.conv1, this.bn1, x, this.act);
+    y = convBn(this.conv2, this.bn2, y, this.act);
+    y = convBn(this.conv3, this.bn3, y);
+    const shortcut = this.downConv && this.downBn ? convBn(this.downConv, this.downBn, x) : x;
     return activate(add(y, shortcut), this.act);
   }
 }

@@ -19,6 +19,30 @@ export interface BatchNormOptions {
 const EMPTY = new Float32Array(0);
 
 /**
+ * Checks batch-norm's per-channel tensors ([C] float32, for an input of shape `xShape`), momentum,
+ * eps and activation; messages name `op` (shared with the fused pointwiseBatchNorm).
+ */
+export function checkBatchNormArgs(
+  op: string,
+  xShape: readonly number[],
+  C: number,
+  perChannel: { gamma: Tensor; beta: Tensor; runningMean: Tensor; runningVar: Tensor },
+  momentum: number,
+  eps: number,
+  act: BatchNormActivation,
+): void {
+  for (const [name, t] of Object.entries(perChannel)) {
+    float32(op, t, name);
+    shapeIs(op, t, [C], `${name} (for x ${shapeString(xShape)})`);
+  }
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
+  if (!(eps > 0)) throw new Error(`${op}: eps must be positive, got ${eps}`);
+  if (!Object.hasOwn(ACTIVATION_CODES, act) || ACTIVATION_CODES[act] > ACTIVATION_CODES.swish) {
+    throw new Error(`${op}: act must be 'none', 'relu', 'relu6' or 'swish', got '${act}'`);
+  }
+}
+
+/**
  * act(batch_norm(x) * gamma + beta) over the channels (last axis) of x [N, H, W, C] or [N, C], with
  * PyTorch's semantics: training normalises with the batch mean and biased variance and updates
  * runningMean / runningVar in place (momentum, unbiased variance); inference uses the running
@@ -37,22 +61,9 @@ export function batchNorm(
   if (x.rank !== 2 && x.rank !== 4) {
     throw new Error(`${op}: x must be [N, H, W, C] or [N, C], got shape ${shapeString(x.shape)}`);
   }
+  float32(op, x, 'x');
   const C = x.shape[x.rank - 1];
-  for (const [t, name] of [
-    [x, 'x'],
-    [gamma, 'gamma'],
-    [beta, 'beta'],
-    [runningMean, 'runningMean'],
-    [runningVar, 'runningVar'],
-  ] as const) {
-    float32(op, t, name);
-    if (t !== x) shapeIs(op, t, [C], `${name} (for x ${shapeString(x.shape)})`);
-  }
-  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
-  if (!(eps > 0)) throw new Error(`${op}: eps must be positive, got ${eps}`);
-  if (!Object.hasOwn(ACTIVATION_CODES, act) || ACTIVATION_CODES[act] > ACTIVATION_CODES.swish) {
-    throw new Error(`${op}: act must be 'none', 'relu', 'relu6' or 'swish', got '${act}'`);
-  }
+  checkBatchNormArgs(op, x.shape, C, { gamma, beta, runningMean, runningVar }, momentum, eps, act);
   if (training && x.size / C < 2) {
     throw new Error(`${op}: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
   }

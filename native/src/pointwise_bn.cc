@@ -1,0 +1,194 @@
+// Training-mode pointwise (1x1) conv followed by batch-norm and its activation, fused, for the
+// memory-bound layers of MBConv blocks ([N*H*W, K] x [K, N] products whose outputs are tens of MB).
+// Separately, the conv writes z, batch-norm reads it twice (statistics, then normalise) and writes
+// y; backward, batch-norm writes dz and the GEMMs read it back. Here the GEMM runs in row blocks
+// that stay in L2 (gemm_blocks.h) and batch-norm works on each block while it is hot:
+//   forward:  the statistics of each z block right after the GEMM writes it (one pass over z saved);
+//   backward: the gradient of z for a block goes into an L2 buffer and feeds the two GEMMs
+//             (gx = dz w^T, gw = x^T dz) at once, never written out (two passes saved).
+// The arithmetic is batchnorm.cc's (the same row kernels), so results match the unfused ops.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "batchnorm.h"
+#include "gemm_blocks.h"
+#include "registry.h"
+#include "signal_guard.h"
+
+namespace cream {
+
+namespace {
+
+struct Dims {
+  int64_t m, k, n;
+};
+
+Dims dims(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const Dims d{num(info, i), num(info, i + 1), num(info, i + 2)};
+  if (d.m < 2 || d.k < 1 || d.n < 1) {
+    throw KernelError{std::string(op) + ": needs M >= 2 rows and K, N >= 1, got M " + std::to_string(d.m) + ", K " +
+                      std::to_string(d.k) + ", N " + std::to_string(d.n)};
+  }
+  return d;
+}
+
+// pointwiseBnForward(x [M, K], w [K, N], M, K, N, gamma, beta, runningMean, runningVar, momentum, eps,
+//                    act, z [M, N], y [M, N], saveMean, saveInvstd)
+// z = x w; y = act(batch_norm(z) * gamma + beta) with batch statistics, which are saved (for the
+// backward pass) and moved into the running ones as bnForward does in training.
+Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
+  const char* op = "pointwiseBnForward";
+  const float* x = f32(info, 0);
+  const float* w = f32(info, 1);
+  const auto [m, k, n] = dims(info, 2, op);
+  const float* gamma = f32(info, 5);
+  const float* beta = f32(info, 6);
+  float* runMean = f32(info, 7);
+  float* runVar = f32(info, 8);
+  const double momentum = dbl(info, 9), eps = dbl(info, 10);
+  const int act = bnActivation(info, 11, op);
+  float* z = f32(info, 12);
+  float* y = f32(info, 13);
+  float* saveMean = f32(info, 14);
+  float* saveInvstd = f32(info, 15);
+  expectLen(info, 0, m * k, op, "x");
+  expectLen(info, 1, k * n, op, "w");
+  for (size_t i : {5, 6, 7, 8, 14, 15}) expectLen(info, i, n, op, "a per-channel array");
+  expectLen(info, 12, m * n, op, "z");
+  expectLen(info, 13, m * n, op, "y");
+  const BnKernels& kern = bnKernels();
+
+  // The statistics are sums of z - shift with shift = z's first row (as bnForward shifts by its
+  // input's first row, against cancellation); it is computed up front so every block can use it.
+  std::vector<float> shift(pad8(n), 0.f);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j) shift[j] += x[kk] * w[kk * n + j];
+
+  const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
+  const bool parallel = rowParallel(m, k, n);
+  ChannelSums sums(blocks, n);
+  {
+    const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
+    // Contiguous rows per thread: with blocks dealt out in turn (dynamic), each thread's GEMMs ran
+    // 1.3-2x slower.
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t r = b * mb, rows = std::min(mb, m - r);
+      sgemm('N', 'N', rows, n, k, 1.f, x + r * k, k, w, n, 0.f, z + r * n, n);
+      kern.stats(z + r * n, n, 0, rows, shift.data(), sums.a(b), sums.b(b), sums.accA(), sums.accB());
+    }
+  }
+
+  sums.combine();
+  finishTrainingStats(sums.a(0), sums.b(0), shift.data(), m, n, momentum, eps, runMean, runVar, saveMean, saveInvstd);
+
+  std::vector<float> mean = padded(saveMean, n), s(pad8(n), 0.f), betaP = padded(beta, n);
+  for (int64_t c = 0; c < n; ++c) s[c] = gamma[c] * saveInvstd[c];
+  parallelChunks(m, chunkCount(m, n), [&](int64_t r0, int64_t r1, int64_t) {
+    kern.apply[act](z, y, n, r0, r1, mean.data(), s.data(), betaP.data());
+  });
+  return info.Env().Undefined();
+}
+
+// pointwiseBnBackward(x, w, z, dy, M, K, N, gamma, beta, mean, invstd, act, gx, gw, dgamma, dbeta, scratch)
+// Gradients of pointwiseBnForward's y given dy; mean/invstd are what it saved. Any of gx, gw,
+// dgamma, dbeta may be an empty array: not wanted. scratch [M, N] holds dy act'(.) for swish
+// between the passes (as bnBackward keeps it: recomputing swish's derivative costs more than the
+// store and the load); other activations take an empty array.
+Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
+  const char* op = "pointwiseBnBackward";
+  const float* x = f32(info, 0);
+  const float* w = f32(info, 1);
+  const float* z = f32(info, 2);
+  const float* dy = f32(info, 3);
+  const auto [m, k, n] = dims(info, 4, op);
+  const float* gamma = f32(info, 7);
+  const float* beta = f32(info, 8);
+  const float* meanIn = f32(info, 9);
+  const float* invstd = f32(info, 10);
+  const int act = bnActivation(info, 11, op);
+  float* gx = f32(info, 12);
+  float* gw = f32(info, 13);
+  float* dgamma = f32(info, 14);
+  float* dbeta = f32(info, 15);
+  float* scratch = f32(info, 16);
+  const bool wantGx = len(info, 12) != 0, wantGw = len(info, 13) != 0;
+  const bool wantGamma = len(info, 14) != 0, wantBeta = len(info, 15) != 0;
+  expectLen(info, 0, m * k, op, "x");
+  expectLen(info, 1, k * n, op, "w");
+  expectLen(info, 2, m * n, op, "z");
+  expectLen(info, 3, m * n, op, "dy");
+  for (size_t i : {7, 8, 9, 10}) expectLen(info, i, n, op, "a per-channel array");
+  if (wantGx) expectLen(info, 12, m * k, op, "gx");
+  if (wantGw) expectLen(info, 13, k * n, op, "gw");
+  if (wantGamma) expectLen(info, 14, n, op, "dgamma");
+  if (wantBeta) expectLen(info, 15, n, op, "dbeta");
+  const bool keepDz = len(info, 16) != 0;
+  if (keepDz) expectLen(info, 16, m * n, op, "scratch");
+  const BnKernels& kern = bnKernels();
+  std::vector<float> mean = padded(meanIn, n), s(pad8(n), 0.f), betaP = padded(beta, n);
+  for (int64_t c = 0; c < n; ++c) s[c] = gamma[c] * invstd[c];
+
+  // Pass 1: sum(dz) and sum(dz (z - mean)), dz = dy act'(.), over all rows (batch-norm's dx needs them).
+  const int64_t chunks = chunkCount(m, n);
+  ChannelSums sums(chunks, n);
+  parallelChunks(m, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
+    kern.gradStats[act](z, dy, n, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(chunk), sums.b(chunk),
+                        sums.accA(), sums.accB(), keepDz ? scratch : nullptr);
+  });
+  sums.combine();
+  const double* sdz = sums.a(0);
+  const double* sdzx = sums.b(0);
+  for (int64_t c = 0; c < n; ++c) {
+    if (wantBeta) dbeta[c] = static_cast<float>(sdz[c]);
+    if (wantGamma) dgamma[c] = static_cast<float>(sdzx[c] * invstd[c]);
+  }
+  if (!wantGx && !wantGw) return info.Env().Undefined();
+
+  // Pass 2, per thread over its own rows (a static split, so gw's partial sums do not depend on
+  // scheduling), block by block: the gradient of z into an L2 buffer, then both GEMMs from it.
+  const BnGradCoefficients kc(gamma, invstd, sdz, sdzx, m, n, true);
+  const int threads = rowParallel(m, k, n) ? omp_get_max_threads() : 1;
+  const int64_t mb = blockRows(k, n);
+  std::vector<float> partW(wantGw ? static_cast<size_t>(threads) * k * n : 0, 0.f);
+  int used = 1;
+  {
+    const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+#pragma omp single
+      used = nt;
+      const int64_t lo = m * t / nt, hi = m * (t + 1) / nt;
+      std::vector<float> dz(static_cast<size_t>(std::min(mb, std::max<int64_t>(hi - lo, 1))) * n);
+      float* pw = wantGw ? partW.data() + static_cast<size_t>(t) * k * n : nullptr;
+      for (int64_t r = lo; r < hi; r += mb) {
+        const int64_t rows = std::min(mb, hi - r);
+        // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
+        kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0, rows,
+                                                  mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(),
+                                                  kc.k3.data());
+        if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
+        if (pw) sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz.data(), n, r == lo ? 0.f : 1.f, pw, n);
+      }
+    }
+  }
+  if (wantGw) {
+    std::copy(partW.begin(), partW.begin() + k * n, gw);
+    for (int t = 1; t < used; ++t) {
+      const float* p = partW.data() + static_cast<size_t>(t) * k * n;
+#pragma omp simd
+      for (int64_t i = 0; i < k * n; ++i) gw[i] += p[i];
+    }
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+CREAM_EXPORT("pointwiseBnForward", PointwiseBnForward);
+CREAM_EXPORT("pointwiseBnBackward", PointwiseBnBackward);
+
+}  // namespace cream

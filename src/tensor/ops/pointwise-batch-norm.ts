@@ -1,0 +1,108 @@
+import { native } from '../native.ts';
+import { needsGrad, record } from '../tape.ts';
+import { shapeString, Tensor } from '../tensor.ts';
+import { ACTIVATION_CODES } from './activation.ts';
+import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
+import { float32, rank } from './check.ts';
+import { EMPTY } from './gemm-grads.ts';
+
+export interface PointwiseBatchNormOptions {
+  /** Weight of the new batch statistic in the running average (PyTorch's convention). */
+  momentum?: number;
+  eps?: number;
+  act?: BatchNormActivation;
+}
+
+/**
+ * Training-mode act(batchNorm(conv2d(x, w))) for a 1x1, stride-1, unpadded, bias-free conv:
+ * x [N, H, W, Cin], w [1, 1, Cin, Cout]. The same result, running-statistics update and gradients
+ * as the two ops, but the conv's GEMM and the normalisation share each L2-sized block of rows, which
+ * saves three passes over the [N, H, W, Cout] tensor per training step (native/src/pointwise_bn.cc).
+ */
+export function pointwiseBatchNorm(
+  x: Tensor,
+  w: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  opts: PointwiseBatchNormOptions = {},
+): Tensor {
+  const op = 'pointwiseBatchNorm';
+  const { momentum = 0.1, eps = 1e-5, act = 'none' } = opts;
+  rank(op, x, 4, 'x');
+  rank(op, w, 4, 'w');
+  float32(op, x, 'x');
+  float32(op, w, 'w');
+  const [n, h, wd, cin] = x.shape;
+  const [kh, kw, wIn, cout] = w.shape;
+  if (kh !== 1 || kw !== 1 || wIn !== cin) {
+    throw new Error(`${op}: w must be [1, 1, ${cin}, Cout] for x ${shapeString(x.shape)}, got ${shapeString(w.shape)}`);
+  }
+  const outShape = [n, h, wd, cout];
+  checkBatchNormArgs(op, outShape, cout, { gamma, beta, runningMean, runningVar }, momentum, eps, act);
+  const m = n * h * wd;
+  if (m < 2) throw new Error(`${op}: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
+  const code = ACTIVATION_CODES[act];
+  const grad = needsGrad([x, w, gamma, beta]);
+  // z = conv(x) is batch-norm's input, kept for the backward pass (as the unfused ops keep it).
+  const z = Tensor.empty(outShape);
+  const out = Tensor.empty(outShape);
+  const mean = Tensor.empty([cout]);
+  const invstd = Tensor.empty([cout]);
+  native.pointwiseBnForward(
+    x.f32,
+    w.f32,
+    m,
+    cin,
+    cout,
+    gamma.f32,
+    beta.f32,
+    runningMean.f32,
+    runningVar.f32,
+    momentum,
+    eps,
+    code,
+    z.f32,
+    out.f32,
+    mean.f32,
+    invstd.f32,
+  );
+  if (!grad) {
+    for (const t of [z, mean, invstd]) t.dispose();
+    return out;
+  }
+  // Snapshot the affine parameters, as batchNorm does: an optimiser step before backward must not
+  // change the gradient.
+  const gammaAt = gamma.f32.slice();
+  const betaAt = beta.f32.slice();
+  return record(op, out, [x, w, gamma, beta], (g) => {
+    const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
+    const gGamma = gamma.requiresGrad ? Tensor.empty([cout]) : null;
+    const gBeta = beta.requiresGrad ? Tensor.empty([cout]) : null;
+    // Swish's derivative is kept between the kernel's two passes rather than computed twice.
+    const scratch = act === 'swish' ? Tensor.empty(outShape) : null;
+    native.pointwiseBnBackward(
+      x.f32,
+      w.f32,
+      z.f32,
+      g.f32,
+      m,
+      cin,
+      cout,
+      gammaAt,
+      betaAt,
+      mean.f32,
+      invstd.f32,
+      code,
+      gx ? gx.f32 : EMPTY,
+      gw ? gw.f32 : EMPTY,
+      gGamma ? gGamma.f32 : EMPTY,
+      gBeta ? gBeta.f32 : EMPTY,
+      scratch ? scratch.f32 : EMPTY,
+    );
+    scratch?.dispose();
+    return [gx, gw, gGamma, gBeta];
+  });
+}
