@@ -6,7 +6,9 @@
 // One JSON object per line: {op, kind, shape, fwdGflops, fwdBwdGflops, torchFwdBwdGflops, ratio, ...}
 // (ratio = ours / PyTorch for forward+backward, medians), then {"op":"overhead", ...} with the per-call
 // cost. PyTorch measures each case right after the engine does (a child process on a line protocol),
-// so both see the same machine load; with --rounds R the two alternate R times per case and the
+// so both see the same machine load. PyTorch's OpenMP setting (its default wait or the engine's
+// short spin, one process each) and layout (NCHW or channels_last) are chosen per case first, in
+// windows that do not count; then the two alternate --rounds R times, one window each, and the
 // round with the median ratio is reported (roundRatios lists all), as the machine's speed drifts
 // within seconds.
 // The cases and their FLOP counts are in bench/op-cases.ts; for BN and activations (nominal FLOPs),
@@ -197,10 +199,15 @@ export async function runOpsBench(
   try {
     for (const c of cases) {
       const spec = specOf(c);
+      // PyTorch's OpenMP setting and layout for this case are chosen first, in windows that do not
+      // count; each round then gives both sides one window (a best of several windows over time
+      // would favour the side that gets more of them).
+      const choice = torch ? await torch.choose(spec) : null;
       const measured: { ours: ReturnType<typeof measureCase>; t: TorchResult | { error: string } | null }[] = [];
       for (let r = 0; r < rounds; r++) {
         const ours = measureCase(c, runs, warmup);
-        const t = torch ? await torch.measure(spec) : null;
+        const chosen = choice?.result;
+        const t = chosen && 'layout' in chosen ? await choice.ref.measure(spec, chosen.layout) : (chosen ?? null);
         measured.push({ ours, t });
         if (t && 'error' in t) {
           log(`bench ops: PyTorch failed on ${c.op} ${JSON.stringify(c.shape)}: ${t.error}`);

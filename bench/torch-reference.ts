@@ -1,8 +1,7 @@
 // The PyTorch side of `bench ops`: bench/torch_reference.py kept running in its line-protocol mode,
 // and the best of several such processes (PyTorch under different OpenMP wait settings).
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { LineChild } from './line-child.ts';
 import type { OpCaseSpec } from './op-cases.ts';
 
 export interface TorchResult {
@@ -18,32 +17,7 @@ export interface TorchResult {
  * on stdin (idle) while the engine runs.
  */
 export class TorchReference {
-  private pending: ((line: string | null) => void)[] = [];
-  private buffered: (string | null)[] = [];
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (l) => this.deliver(l));
-    lines.on('close', () => this.deliver(null));
-  }
-
-  private deliver(line: string | null): void {
-    const waiter = this.pending.shift();
-    if (waiter) waiter(line);
-    else this.buffered.push(line);
-  }
-
-  private next(): Promise<string | null> {
-    if (this.buffered.length > 0) return Promise.resolve(this.buffered.shift() ?? null);
-    return new Promise((resolve) => this.pending.push(resolve));
-  }
-
-  private async request(message: unknown): Promise<unknown> {
-    this.child.stdin.write(`${JSON.stringify(message)}\n`);
-    const line = await this.next();
-    if (line === null) throw new Error('PyTorch reference exited');
-    return JSON.parse(line);
-  }
+  private constructor(private readonly child: LineChild) {}
 
   /** Starts the child; null (with the reason logged) when python3 or torch is not available. */
   static async start(
@@ -62,48 +36,42 @@ export class TorchReference {
       '--threads',
       String(opts.threads),
     ];
-    const child = spawn(python, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    const spawnError = new Promise<string>((resolve) => child.on('error', (e) => resolve(e.message)));
-    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    const ref = new TorchReference(child);
-    const first = await Promise.race([ref.next(), spawnError.then(() => null)]);
-    if (first?.includes('"ready"')) return ref;
-    child.kill();
-    // Let stderr drain (a Python traceback) before reporting.
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
-    const why = (await Promise.race([spawnError, Promise.resolve('')])) || stderr.trim().split('\n').slice(-1)[0];
-    log(`bench ops: PyTorch reference unavailable (${python}: ${why || 'no output'}); torch columns are null`);
+    const child = await LineChild.start(python, [script, ...args], env);
+    if (child instanceof LineChild) return new TorchReference(child);
+    log(`bench ops: PyTorch reference unavailable (${python}: ${child.error}); torch columns are null`);
     return null;
   }
 
-  async measure(spec: OpCaseSpec): Promise<TorchResult | { error: string }> {
-    return (await this.request(spec)) as TorchResult | { error: string };
+  /** The case in its faster layout, or in `layout` when given. */
+  async measure(spec: OpCaseSpec, layout?: string): Promise<TorchResult | { error: string }> {
+    return (await this.child.request(layout ? { ...spec, layout } : spec)) as TorchResult | { error: string };
   }
 
   async add8Us(): Promise<number> {
-    return ((await this.request('add8')) as { add8Us: number }).add8Us;
+    return ((await this.child.request('add8')) as { add8Us: number }).add8Us;
   }
 
   close(): void {
-    this.child.stdin.end();
+    this.child.close();
   }
 }
 
-/** Several PyTorch references measured in turn; each case reports the fastest. */
+/** Several PyTorch references (one per OpenMP setting); a case is run in each and the fastest kept. */
 export class BestOfTorch {
   constructor(private readonly refs: TorchReference[]) {}
 
-  async measure(spec: OpCaseSpec): Promise<TorchResult | { error: string }> {
-    let best: TorchResult | { error: string } | null = null;
+  /**
+   * Runs the case in every reference (each in its faster layout) and returns the fastest result
+   * with the reference that gave it, so later windows can run that reference and layout alone.
+   */
+  async choose(spec: OpCaseSpec): Promise<{ result: TorchResult | { error: string }; ref: TorchReference }> {
+    let best: { result: TorchResult | { error: string }; ref: TorchReference } | null = null;
     for (const ref of this.refs) {
       const r = await ref.measure(spec);
-      if (best === null || ('fwdBwdGflops' in r && (!('fwdBwdGflops' in best) || r.fwdBwdGflops > best.fwdBwdGflops))) {
-        best = r;
-      }
+      const better =
+        best === null ||
+        ('fwdBwdGflops' in r && (!('fwdBwdGflops' in best.result) || r.fwdBwdGflops > best.result.fwdBwdGflops));
+      if (better) best = { result: r, ref };
     }
     return best!;
   }

@@ -140,9 +140,13 @@ def add8_us():
 
 
 def measure_best(case, runs, warmup):
-    """Best layout for one case; an error result instead of an exception (one bad case must not lose the rest)."""
+    """Best layout for one case (or the one named by case["layout"]); an error result instead of an
+    exception (one bad case must not lose the rest)."""
     try:
-        layouts = [False] if case["kind"] == "linear" else [False, True]
+        if "layout" in case:
+            layouts = [case["layout"] == "channels_last"]
+        else:
+            layouts = [False] if case["kind"] == "linear" else [False, True]
         best = {"fwdGflops": 0.0, "fwdBwdGflops": 0.0, "fwdBwdGflopsBest": 0.0, "layout": None}
         for cl in layouts:
             fwd, fwd_bwd, fwd_bwd_best = measure(case, cl, runs, warmup)

@@ -1,10 +1,13 @@
 // `cream bench train-step`: median time of one full supernet training step (forward of one path,
 // label-smoothed CE, backward, SGD Nesterov update) at batch 128, against PyTorch running the same
-// network in the same run (bench/train_step_torch.py, best of NCHW and channels_last).
-// The two alternate in rounds (ours, PyTorch, ours, ...): on a shared machine the speed of both
-// drifts by 20-30% over a minute, and a ratio of figures taken side by side in time drifts far less.
-// The reported round is the one with the median ratio; every round is listed.
-import { spawnSync } from 'node:child_process';
+// network in the same run (bench/train_step_torch.py).
+// PyTorch's setting is chosen once, first: the fastest of NCHW / channels_last under its default
+// OpenMP wait and under the engine's short spin (four windows). Then ours and that PyTorch alternate
+// in rounds of windows of the same number of steps (ours, PyTorch, ours, ...): on a shared machine
+// the speed of both drifts by 20-50% within a minute, and a ratio of figures taken side by side in
+// time drifts far less. Both sides get one window per round (a best of several windows, over time,
+// would favour whichever side gets more of them). The reported round is the one with the median
+// ratio; every round is listed.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeNetwork, Supernet } from '../src/models/index.ts';
@@ -13,6 +16,7 @@ import { SGD } from '../src/optim/index.ts';
 import { type Arch, loadSpace, parseArch } from '../src/space/index.ts';
 import { backward, crossEntropy, getThreads, noGrad, setThreads, Tensor, tidy } from '../src/tensor/index.ts';
 import { openmpWaitEnv } from '../src/tensor/native.ts';
+import { LineChild } from './line-child.ts';
 
 export const DEFAULT_PATHS_FILE = fileURLToPath(new URL('../presets/paths/fmnist-paths.json', import.meta.url));
 
@@ -46,10 +50,12 @@ export interface TrainStepResult {
   peakRssBytes: number;
   torchImagesPerSecond: number | null;
   torchFormat: string | null;
-  /** Which OpenMP wait setting gave PyTorch's (faster) figure: 'default' or 'short-spin'. */
+  /** Which OpenMP wait setting PyTorch ran under (the faster): 'default' or 'short-spin'. */
   torchOpenmp: string | null;
   torchPeakRssBytes: number | null;
   ratio: number | null;
+  /** The four PyTorch windows that chose its setting (images/s), before the rounds. */
+  torchSelection: { openmp: string; format: string; imagesPerSecond: number }[];
   rounds: TrainStepRound[];
   note?: string;
 }
@@ -69,44 +75,78 @@ export function loadNamedPath(file: string, name: string, spaceName: string): Ar
   return parseArch(loadSpace(spaceName), all[name]);
 }
 
-interface TorchRun {
-  imagesPerSecond: number;
-  format: string;
+type TorchFormat = 'nchw' | 'channels_last';
+type TorchWindow = { medianStepMs: number; peakRssBytes: number } | { error: string };
+
+/** One bench/train_step_torch.py process (one OpenMP setting) with the job loaded. */
+class TorchTrainer {
+  peakRssBytes = 0;
+  private constructor(private readonly child: LineChild) {}
+
+  static async start(job: unknown, env: NodeJS.ProcessEnv): Promise<TorchTrainer | { error: string }> {
+    const script = fileURLToPath(new URL('./train_step_torch.py', import.meta.url));
+    const child = await LineChild.start(process.env.PYTHON ?? 'python3', [script], env, job);
+    return child instanceof LineChild ? new TorchTrainer(child) : child;
+  }
+
+  /** Median step of `steps` steps after `warmup`, or why PyTorch failed. */
+  async window(format: TorchFormat, warmup: number, steps: number): Promise<number | string> {
+    const r = (await this.child.request({ format, warmup, steps })) as TorchWindow;
+    if ('error' in r) return r.error;
+    this.peakRssBytes = Math.max(this.peakRssBytes, r.peakRssBytes);
+    return r.medianStepMs;
+  }
+
+  close(): void {
+    this.child.close();
+  }
+}
+
+interface TorchChoice {
+  trainer: TorchTrainer;
   openmp: string;
-  peakRssBytes: number;
+  format: TorchFormat;
+  selection: TrainStepResult['torchSelection'];
 }
 
 /**
- * One PyTorch measurement: the best of two OpenMP wait settings, its own default (fastest on a
- * quiet machine) and the engine's short spin (fastest under load, where the default's long spin
- * collapses). A string says why PyTorch could not run.
+ * Starts PyTorch under its default OpenMP wait (fastest on a quiet machine) and under the engine's
+ * short spin (fastest under load, where the default's long spin collapses), times one window of
+ * each memory format in each, and keeps the fastest process and format. A string says why PyTorch
+ * could not run.
  */
-function measureTorch(job: unknown): TorchRun | string {
-  const runs = [
+async function chooseTorch(job: unknown, batch: number, warmup: number, steps: number): Promise<TorchChoice | string> {
+  const settings = [
     { openmp: 'default', env: process.env },
     { openmp: 'short-spin', env: openmpWaitEnv() },
-  ].map(({ openmp, env }) => {
-    const py = spawnSync('python3', [fileURLToPath(new URL('./train_step_torch.py', import.meta.url))], {
-      input: JSON.stringify(job),
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-      env,
-    });
-    return { openmp, py };
-  });
-  const ok = runs
-    .filter((r) => r.py.status === 0)
-    .map((r) => ({ openmp: r.openmp, t: JSON.parse(r.py.stdout.trim().split('\n').pop()!) }))
-    .sort((a, b) => b.t.imagesPerSecond - a.t.imagesPerSecond);
-  if (ok.length === 0) {
-    const py = runs[0].py;
-    return `PyTorch reference not run: ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
+  ];
+  const selection: TrainStepResult['torchSelection'] = [];
+  let best: { trainer: TorchTrainer; openmp: string; format: TorchFormat; ms: number } | null = null;
+  let failure = '';
+  const started: TorchTrainer[] = [];
+  for (const { openmp, env } of settings) {
+    const trainer = await TorchTrainer.start(job, env);
+    if (!(trainer instanceof TorchTrainer)) {
+      failure = trainer.error;
+      continue;
+    }
+    started.push(trainer);
+    for (const format of ['nchw', 'channels_last'] as const) {
+      const ms = await trainer.window(format, warmup, steps);
+      if (typeof ms === 'string') {
+        failure = ms;
+        continue;
+      }
+      selection.push({ openmp, format, imagesPerSecond: (batch * 1000) / ms });
+      if (best === null || ms < best.ms) best = { trainer, openmp, format, ms };
+    }
   }
-  const { openmp, t } = ok[0];
-  return { imagesPerSecond: t.imagesPerSecond, format: t.format, openmp, peakRssBytes: t.peakRssBytes };
+  for (const t of started) if (t !== best?.trainer) t.close();
+  if (best === null) return `PyTorch reference not run: ${failure}`;
+  return { trainer: best.trainer, openmp: best.openmp, format: best.format, selection };
 }
 
-export function runTrainStepBench(o: TrainStepOptions): TrainStepResult {
+export async function runTrainStepBench(o: TrainStepOptions): Promise<TrainStepResult> {
   if (o.threads) setThreads(o.threads);
   const threads = getThreads();
   const space = loadSpace(o.space);
@@ -136,26 +176,43 @@ export function runTrainStepBench(o: TrainStepOptions): TrainStepResult {
     }
     return median(times);
   };
-  const job = { network: describeNetwork(space, path), batch: o.batch, warmup: o.warmup, steps: o.steps, threads };
-  const rounds: (TrainStepRound & { stepMs: number; torch: TorchRun | null })[] = [];
+  const job = { network: describeNetwork(space, path), batch: o.batch, threads };
+  let chosen: TorchChoice | null = null;
   let note: string | undefined;
-  for (let r = 0; r < o.rounds; r++) {
-    // Our warm-up (buffer pool, primitive caches) is paid once; PyTorch's process warms up each time.
-    const stepMs = measureOurs(r === 0 ? o.warmup : 0, o.steps);
-    const imagesPerSecond = (o.batch * 1000) / stepMs;
-    let torch: TorchRun | null = null;
-    if (o.torch && note === undefined) {
-      const t = measureTorch(job);
-      if (typeof t === 'string') note = t;
-      else torch = t;
+  if (o.torch) {
+    const choice = await chooseTorch(job, o.batch, o.warmup, o.steps);
+    if (typeof choice === 'string') note = choice;
+    else chosen = choice;
+  }
+  let torch = chosen; // null from a failure on
+  const rounds: (TrainStepRound & { stepMs: number })[] = [];
+  try {
+    for (let r = 0; r < o.rounds; r++) {
+      // Warm-up (buffer pool, primitive caches; PyTorch's network is built) is paid once; later
+      // rounds take one untimed step on each side, after the other side ran.
+      const warmup = r === 0 ? o.warmup : 1;
+      const stepMs = measureOurs(warmup, o.steps);
+      const imagesPerSecond = (o.batch * 1000) / stepMs;
+      let torchImagesPerSecond: number | null = null;
+      if (torch) {
+        const ms = await torch.trainer.window(torch.format, warmup, o.steps);
+        if (typeof ms === 'string') {
+          note = `PyTorch failed in round ${r + 1}: ${ms}`;
+          torch.trainer.close();
+          torch = null;
+        } else {
+          torchImagesPerSecond = (o.batch * 1000) / ms;
+        }
+      }
+      rounds.push({
+        stepMs,
+        imagesPerSecond,
+        torchImagesPerSecond,
+        ratio: torchImagesPerSecond === null ? null : imagesPerSecond / torchImagesPerSecond,
+      });
     }
-    rounds.push({
-      stepMs,
-      torch,
-      imagesPerSecond,
-      torchImagesPerSecond: torch?.imagesPerSecond ?? null,
-      ratio: torch ? imagesPerSecond / torch.imagesPerSecond : null,
-    });
+  } finally {
+    torch?.trainer.close();
   }
   // The round with the median ratio (upper median for an even count); without PyTorch, our median speed.
   const byRatio = [...rounds].sort((a, b) => (a.ratio ?? a.imagesPerSecond) - (b.ratio ?? b.imagesPerSecond));
@@ -170,10 +227,11 @@ export function runTrainStepBench(o: TrainStepOptions): TrainStepResult {
     medianStepMs: mid.stepMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     torchImagesPerSecond: mid.torchImagesPerSecond,
-    torchFormat: mid.torch?.format ?? null,
-    torchOpenmp: mid.torch?.openmp ?? null,
-    torchPeakRssBytes: rounds.some((r) => r.torch) ? Math.max(...rounds.map((r) => r.torch?.peakRssBytes ?? 0)) : null,
+    torchFormat: chosen?.format ?? null,
+    torchOpenmp: chosen?.openmp ?? null,
+    torchPeakRssBytes: chosen ? chosen.trainer.peakRssBytes : null,
     ratio: mid.ratio,
+    torchSelection: chosen?.selection ?? [],
     rounds: rounds.map(({ imagesPerSecond, torchImagesPerSecond, ratio }) => ({
       imagesPerSecond,
       torchImagesPerSecond,

@@ -151,7 +151,7 @@ export function registerBenchCommands(program: Command): void {
         json?: boolean;
       }) => {
         const { runTrainStepBench, DEFAULT_PATHS_FILE } = await import('../../bench/train-step.ts');
-        const r = runTrainStepBench({
+        const r = await runTrainStepBench({
           space: o.space,
           pathsFile: o.paths ?? DEFAULT_PATHS_FILE,
           path: o.path,

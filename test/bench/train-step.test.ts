@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_PATHS_FILE, runTrainStepBench } from '../../bench/train-step.ts';
 
-test('bench train-step reports every round and the median-speed round', () => {
-  const r = runTrainStepBench({
+test('bench train-step reports every round and the median-speed round', async () => {
+  const r = await runTrainStepBench({
     space: 'fmnist',
     pathsFile: DEFAULT_PATHS_FILE,
     path: 'small',
@@ -22,10 +22,11 @@ test('bench train-step reports every round and the median-speed round', () => {
   assert.ok(Math.abs(r.medianStepMs - (8 * 1000) / r.imagesPerSecond) < 1e-9);
   assert.equal(r.ratio, null);
   assert.equal(r.torchPeakRssBytes, null);
+  assert.deepEqual(r.torchSelection, []);
 });
 
-test('bench train-step names an unknown path and lists the known ones', () => {
-  assert.throws(
+test('bench train-step names an unknown path and lists the known ones', async () => {
+  await assert.rejects(
     () =>
       runTrainStepBench({
         space: 'fmnist',
