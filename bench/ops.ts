@@ -31,6 +31,9 @@ export interface OpBenchRow {
   torchFwdBwdGflops: number | null;
   ratio: number | null;
   torchFwdGflops: number | null;
+  /** PyTorch's layout and its forward+backward GFLOP/s in the windows that chose it (not counted). */
+  torchLayout: string | null;
+  torchChoiceFwdBwdGflops: number | null;
   /** From the fastest run of each side (medians suffer when other processes share the cores). */
   fwdBwdGflopsBest: number;
   torchFwdBwdGflopsBest: number | null;
@@ -234,6 +237,8 @@ export async function runOpsBench(
         torchFwdBwdGflops: tr ? round(tr.fwdBwdGflops) : null,
         ratio: tr ? round(fwdBwdGflops / tr.fwdBwdGflops) : null,
         torchFwdGflops: tr ? round(tr.fwdGflops) : null,
+        torchLayout: tr ? tr.layout : null,
+        torchChoiceFwdBwdGflops: choice && 'fwdBwdGflops' in choice.result ? round(choice.result.fwdBwdGflops) : null,
         fwdBwdGflopsBest: round(c.fwdBwdFlops / fwdBwd.bestMs / 1e6),
         torchFwdBwdGflopsBest: tr ? round(tr.fwdBwdGflopsBest) : null,
         fwdMs: round(fwd.ms, 3),

@@ -71,9 +71,11 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   ChannelSums sums(blocks, n);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
-    // Contiguous rows per thread: with blocks dealt out in turn (dynamic), each thread's GEMMs ran
-    // 1.3-2x slower.
-#pragma omp parallel for schedule(static) if (parallel)
+    // Runs of consecutive blocks, taken dynamically: a thread that loses its core for a while (other
+    // processes, a hypervisor's steal) delays one run rather than half the work. Runs, not single
+    // blocks: dealt out one block at a time, each thread's GEMMs ran 1.3-2x slower.
+    const int64_t run = std::max<int64_t>(1, blocks / (4 * omp_get_max_threads()));
+#pragma omp parallel for schedule(dynamic, run) if (parallel)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t r = b * mb, rows = std::min(mb, m - r);
       sgemm('N', 'N', rows, n, k, 1.f, x + r * k, k, w, n, 0.f, z + r * n, n);
@@ -132,9 +134,9 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   for (int64_t c = 0; c < n; ++c) s[c] = gamma[c] * invstd[c];
 
   // Pass 1: sum(dz) and sum(dz (z - mean)), dz = dy act'(.), over all rows (batch-norm's dx needs them).
-  const int64_t chunks = chunkCount(m, n);
-  ChannelSums sums(chunks, n);
-  parallelChunks(m, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
+  const int64_t statChunks = chunkCount(m, n);
+  ChannelSums sums(statChunks, n);
+  parallelChunks(m, statChunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
     kern.gradStats[act](z, dy, n, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(chunk), sums.b(chunk),
                         sums.accA(), sums.accB(), keepDz ? scratch : nullptr);
   });
@@ -147,38 +149,39 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   }
   if (!wantGx && !wantGw) return info.Env().Undefined();
 
-  // Pass 2, per thread over its own rows (a static split, so gw's partial sums do not depend on
-  // scheduling), block by block: the gradient of z into an L2 buffer, then both GEMMs from it.
+  // Pass 2, block by block: the gradient of z into an L2 buffer, then both GEMMs from it. The rows
+  // are cut into at most 8 chunks of whole blocks, fixed by the shape, which threads take
+  // dynamically (a thread that loses its core delays one chunk, not half the work); gw's partial
+  // sums are kept per chunk and added in chunk order, so gw does not depend on threads or timing.
   const BnGradCoefficients kc(gamma, invstd, sdz, sdzx, m, n, true);
-  const int threads = rowParallel(m, k, n) ? omp_get_max_threads() : 1;
-  const int64_t mb = blockRows(k, n);
-  std::vector<float> partW(wantGw ? static_cast<size_t>(threads) * k * n : 0, 0.f);
-  int used = 1;
+  const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
+  const int64_t chunks = std::min<int64_t>(blocks, 8);
+  std::vector<float> partW(wantGw ? static_cast<size_t>(chunks) * k * n : 0);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel if (rowParallel(m, k, n))
     {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-#pragma omp single
-      used = nt;
-      const int64_t lo = m * t / nt, hi = m * (t + 1) / nt;
-      std::vector<float> dz(static_cast<size_t>(std::min(mb, std::max<int64_t>(hi - lo, 1))) * n);
-      float* pw = wantGw ? partW.data() + static_cast<size_t>(t) * k * n : nullptr;
-      for (int64_t r = lo; r < hi; r += mb) {
-        const int64_t rows = std::min(mb, hi - r);
-        // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
-        kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0, rows,
-                                                  mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(),
-                                                  kc.k3.data());
-        if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
-        if (pw) sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz.data(), n, r == lo ? 0.f : 1.f, pw, n);
+      std::vector<float> dz(static_cast<size_t>(std::min(mb, m)) * n);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t lo = blocks * c / chunks * mb, hi = std::min(m, blocks * (c + 1) / chunks * mb);
+        float* pw = wantGw ? partW.data() + static_cast<size_t>(c) * k * n : nullptr;
+        for (int64_t r = lo; r < hi; r += mb) {
+          const int64_t rows = std::min(mb, hi - r);
+          // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
+          kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0,
+                                                    rows, mean.data(), s.data(), betaP.data(), kc.k1.data(),
+                                                    kc.k2.data(), kc.k3.data());
+          if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
+          if (pw) sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz.data(), n, r == lo ? 0.f : 1.f, pw, n);
+        }
       }
     }
   }
   if (wantGw) {
     std::copy(partW.begin(), partW.begin() + k * n, gw);
-    for (int t = 1; t < used; ++t) {
-      const float* p = partW.data() + static_cast<size_t>(t) * k * n;
+    for (int64_t c = 1; c < chunks; ++c) {
+      const float* p = partW.data() + static_cast<size_t>(c) * k * n;
 #pragma omp simd
       for (int64_t i = 0; i < k * n; ++i) gw[i] += p[i];
     }

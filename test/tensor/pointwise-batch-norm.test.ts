@@ -6,9 +6,11 @@ import {
   backward,
   batchNorm,
   conv2d,
+  getThreads,
   native,
   noGrad,
   pointwiseBatchNorm,
+  setThreads,
   type Tensor,
   tidy,
 } from '../../src/tensor/index.ts';
@@ -56,6 +58,24 @@ function trainStep(
   return result;
 }
 
+/**
+ * Inputs of a layer tall enough for the row-blocked, multi-threaded path: M = 2*61*67 = 8174 pixels
+ * (several L2 blocks per thread, uneven splits), Cout 36 (not a multiple of the 8-lane vectors).
+ */
+function tallLayer(seed: number) {
+  const rand = testRandom(seed);
+  const [cin, cout] = [16, 36];
+  return {
+    x: randomTensor([2, 61, 67, cin], rand),
+    w: randomTensor([1, 1, cin, cout], rand, -0.5, 0.5),
+    gamma: randomTensor([cout], rand, 0.5, 1.5),
+    beta: randomTensor([cout], rand, -0.5, 0.5),
+    rm: randomTensor([cout], rand, -0.2, 0.2),
+    rv: randomTensor([cout], rand, 0.5, 1.5),
+    gy: randomTensor([2, 61, 67, cout], rand),
+  };
+}
+
 describe('pointwiseBatchNorm (1x1 conv + training batch-norm + act, fused)', () => {
   for (const act of ACTS) {
     const c = fixtures[`convbn_train_${act}`];
@@ -98,19 +118,7 @@ describe('pointwiseBatchNorm (1x1 conv + training batch-norm + act, fused)', () 
   }
 
   test('the row-blocked, multi-threaded path equals conv2d then batchNorm', () => {
-    // M = 2*61*67 = 8174 pixels, Cout 36: several L2 blocks per thread, uneven splits, and a channel
-    // count that is not a multiple of the 8-lane vectors.
-    const rand = testRandom(11);
-    const [cin, cout] = [16, 36];
-    const base = {
-      x: randomTensor([2, 61, 67, cin], rand),
-      w: randomTensor([1, 1, cin, cout], rand, -0.5, 0.5),
-      gamma: randomTensor([cout], rand, 0.5, 1.5),
-      beta: randomTensor([cout], rand, -0.5, 0.5),
-      rm: randomTensor([cout], rand, -0.2, 0.2),
-      rv: randomTensor([cout], rand, 0.5, 1.5),
-      gy: randomTensor([2, 61, 67, cout], rand),
-    };
+    const base = tallLayer(11);
     for (const act of ['swish', 'relu6'] as const) {
       const fused = trainStep((x, w, g, b, rm, rv) => pointwiseBatchNorm(x, w, g, b, rm, rv, { act }), base);
       const plain = trainStep(
@@ -122,6 +130,24 @@ describe('pointwiseBatchNorm (1x1 conv + training batch-norm + act, fused)', () 
         assert.ok(err < 2e-5, `${act} ${name}: max difference ${err.toExponential(2)} of the largest value`);
       });
     }
+  });
+
+  test('results do not depend on the thread count (partial sums per fixed chunk, added in order)', () => {
+    const base = tallLayer(12);
+    const threads = getThreads();
+    const run = (n: number) => {
+      setThreads(n);
+      try {
+        return trainStep((x, w, g, b, rm, rv) => pointwiseBatchNorm(x, w, g, b, rm, rv, { act: 'swish' }), base);
+      } finally {
+        setThreads(threads);
+      }
+    };
+    const one = run(1);
+    const two = run(2);
+    ['y', 'gx', 'gw', 'ggamma', 'gbeta', 'runningMean', 'runningVar'].forEach((name, i) => {
+      assert.deepEqual(two[i], one[i], `${name} differs between 1 and 2 threads`);
+    });
   });
 
   test('without gradients it records nothing and gives the same output', () => {
