@@ -48,7 +48,7 @@ function fastPathLatency(network: ChildNetwork, space: SearchSpace, runs: number
   const before = getThreads();
   setThreads(1);
   try {
-    fast.kernelChoices(1);
+    fast.prepare(1); // compiled and tuned on the one thread it is timed on
   } finally {
     setThreads(before);
   }

@@ -81,6 +81,14 @@ export class InferenceNetwork {
     return new InferenceNetwork(foldNetwork(net), options);
   }
 
+  /**
+   * Compiles the plan for this batch size now (with `tune`, timing the kernels of each convolution),
+   * so that the first `run` at this size does no set-up: call it before timing inference.
+   */
+  prepare(batch: number): void {
+    this.plan(batch);
+  }
+
   /** The kernel used for each convolution at this batch size (compiles the plan if needed). */
   kernelChoices(batch: number): string[] {
     return [...this.plan(batch).choices];
