@@ -116,7 +116,7 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
   if (needGb) expectLen(info, 5, n, "gemmBackward", "gradBias");
   const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
 
-  if (!rowParallel(m, k, n)) {
+  if (!rowBlocked(m, k, n)) {
     if (needGx) sgemm('N', 'T', m, k, n, 1.f, g, n, w, n, 0.f, gx, k);
     if (needGw) sgemm('T', 'N', k, n, m, 1.f, x, k, g, n, 0.f, gw, n);
     if (needGb) {
@@ -128,52 +128,31 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
 
-  const int threads = omp_get_max_threads();
-  const int64_t mb = blockRows(k, n);
-  // Per-thread partial gW (float) and bias sums (double), reduced below.
+  // Row blocks in the fixed chunks of RowChunks; gW (float) and bias (double) partial sums per chunk.
+  const RowChunks chunks(m, blockRows(k, n));
+  // Kept between calls (the addon is called from one JS thread), so its pages are not faulted in
+  // again each time; each chunk's first block overwrites its partial sum.
   static std::vector<float> partW;
-  static std::vector<double> partB;
-  if (needGw) partW.resize(static_cast<size_t>(threads) * k * n);
-  if (needGb) partB.assign(static_cast<size_t>(threads) * n, 0.0);
-  int used = 1;
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-#pragma omp single
-    used = nt;
-    const int64_t lo = m * t / nt, hi = m * (t + 1) / nt;
-    float* pw = needGw ? partW.data() + static_cast<size_t>(t) * k * n : nullptr;
-    double* pb = needGb ? partB.data() + static_cast<size_t>(t) * n : nullptr;
-    if (pw && lo >= hi) std::fill(pw, pw + k * n, 0.f);
-    for (int64_t r = lo; r < hi; r += mb) {
-      const int64_t rows = std::min(mb, hi - r);
-      const float* gr = g + r * n;
-      if (needGx) sgemm('N', 'T', rows, k, n, 1.f, gr, n, w, n, 0.f, gx + r * k, k);
-      if (pw) sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, gr, n, r == lo ? 0.f : 1.f, pw, n);
-      if (pb) {
-        for (int64_t i = 0; i < rows; ++i) {
-          const float* row = gr + i * n;
+  if (needGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
+  std::vector<double> partB(needGb ? static_cast<size_t>(chunks.count) * n : 0, 0.0);
+  chunks.forEachBlock(rowParallel(m, k, n), [&](int64_t c, int64_t r, int64_t rows) {
+    const float* gr = g + r * n;
+    if (needGx) sgemm('N', 'T', rows, k, n, 1.f, gr, n, w, n, 0.f, gx + r * k, k);
+    if (needGw) {
+      const float beta = r == chunks.begin(c) ? 0.f : 1.f;  // the chunk's first block starts its sum
+      sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, gr, n, beta, partW.data() + c * k * n, n);
+    }
+    if (needGb) {
+      double* pb = partB.data() + c * n;
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* row = gr + i * n;
 #pragma omp simd
-          for (int64_t j = 0; j < n; ++j) pb[j] += row[j];
-        }
+        for (int64_t j = 0; j < n; ++j) pb[j] += row[j];
       }
     }
-  }
-  if (needGw) {
-    std::copy(partW.begin(), partW.begin() + k * n, gw);
-    for (int t = 1; t < used; ++t) {
-      const float* p = partW.data() + static_cast<size_t>(t) * k * n;
-#pragma omp simd
-      for (int64_t i = 0; i < k * n; ++i) gw[i] += p[i];
-    }
-  }
-  if (needGb) {
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int t = 0; t < used; ++t) s += partB[static_cast<size_t>(t) * n + j];
-      gb[j] = static_cast<float>(s);
-    }
-  }
+  });
+  if (needGw) chunks.sum(partW, k * n, gw);
+  if (needGb) chunks.sum(partB, n, gb);
   return info.Env().Undefined();
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "registry.h"
 
@@ -17,10 +18,45 @@ inline int64_t blockRows(int64_t k, int64_t n) {
   return std::clamp<int64_t>((65536 / (k + n)) / 16 * 16, 64, 4096);
 }
 
-// Row-parallel blocking pays once each thread gets a few blocks.
-inline bool rowParallel(int64_t m, int64_t k, int64_t n) {
-  return omp_get_max_threads() > 1 && m >= 4 * blockRows(k, n) && m * k * n >= (int64_t{1} << 22);
+// Whether a product is big enough to run in row blocks (then over the threads): once a thread gets a
+// few blocks. A property of the shape alone, so the choice (and the rounding) is the same for any
+// thread count.
+inline bool rowBlocked(int64_t m, int64_t k, int64_t n) {
+  return m >= 4 * blockRows(k, n) && m * k * n >= (int64_t{1} << 22);
 }
+
+inline bool rowParallel(int64_t m, int64_t k, int64_t n) { return omp_get_max_threads() > 1 && rowBlocked(m, k, n); }
+
+// The row blocks of a GEMM backward over m rows, grouped into at most 8 chunks of whole blocks fixed
+// by the shape. Threads take chunks dynamically (a thread that loses its core for a while delays one
+// chunk, not half the work), and sums over rows (the weight gradient) are kept per chunk and added
+// in chunk order, so they do not depend on the thread count or on timing.
+struct RowChunks {
+  int64_t rows, blockRows, blocks, count;
+  RowChunks(int64_t m, int64_t mb) : rows(m), blockRows(mb), blocks((m + mb - 1) / mb), count(std::min<int64_t>(blocks, 8)) {}
+  int64_t begin(int64_t c) const { return blocks * c / count * blockRows; }
+  int64_t end(int64_t c) const { return std::min(rows, blocks * (c + 1) / count * blockRows); }
+
+  // Calls f(chunk, r, rows) for each block, in row order within a chunk, the chunks spread over the
+  // threads when `parallel`.
+  template <typename F>
+  void forEachBlock(bool parallel, F f) const {
+#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+    for (int64_t c = 0; c < count; ++c) {
+      for (int64_t r = begin(c); r < end(c); r += blockRows) f(c, r, std::min(blockRows, end(c) - r));
+    }
+  }
+
+  // out[i] = sum over the chunks of partial[chunk * len + i], in chunk order.
+  template <typename T>
+  void sum(const std::vector<T>& partial, int64_t len, float* out) const {
+    for (int64_t i = 0; i < len; ++i) {
+      T s = partial[static_cast<size_t>(i)];
+      for (int64_t c = 1; c < count; ++c) s += partial[static_cast<size_t>(c * len + i)];
+      out[i] = static_cast<float>(s);
+    }
+  }
+};
 
 // dnnl_sgemm (row-major), also for empty products; throws on failure. Inside a parallel region it
 // runs on the calling thread only.

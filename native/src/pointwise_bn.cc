@@ -149,43 +149,33 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   }
   if (!wantGx && !wantGw) return info.Env().Undefined();
 
-  // Pass 2, block by block: the gradient of z into an L2 buffer, then both GEMMs from it. The rows
-  // are cut into at most 8 chunks of whole blocks, fixed by the shape, which threads take
-  // dynamically (a thread that loses its core delays one chunk, not half the work); gw's partial
-  // sums are kept per chunk and added in chunk order, so gw does not depend on threads or timing.
+  // Pass 2, block by block: the gradient of z into an L2 buffer, then both GEMMs from it, over the
+  // fixed chunks of RowChunks (gw's partial sums per chunk, so gw does not depend on the threads).
   const BnGradCoefficients kc(gamma, invstd, sdz, sdzx, m, n, true);
-  const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
-  const int64_t chunks = std::min<int64_t>(blocks, 8);
-  std::vector<float> partW(wantGw ? static_cast<size_t>(chunks) * k * n : 0);
+  const int64_t mb = blockRows(k, n);
+  const RowChunks chunks(m, mb);
+  // Kept between calls (the addon is called from one JS thread): a fresh buffer of this size is
+  // fresh pages, faulted in on every call. Each chunk's first block overwrites its partial sum.
+  static std::vector<float> partW;
+  if (wantGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
+  std::vector<std::vector<float>> dzBuffers(omp_get_max_threads());
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
-#pragma omp parallel if (rowParallel(m, k, n))
-    {
-      std::vector<float> dz(static_cast<size_t>(std::min(mb, m)) * n);
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t lo = blocks * c / chunks * mb, hi = std::min(m, blocks * (c + 1) / chunks * mb);
-        float* pw = wantGw ? partW.data() + static_cast<size_t>(c) * k * n : nullptr;
-        for (int64_t r = lo; r < hi; r += mb) {
-          const int64_t rows = std::min(mb, hi - r);
-          // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
-          kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0,
-                                                    rows, mean.data(), s.data(), betaP.data(), kc.k1.data(),
-                                                    kc.k2.data(), kc.k3.data());
-          if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
-          if (pw) sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz.data(), n, r == lo ? 0.f : 1.f, pw, n);
-        }
+    chunks.forEachBlock(rowParallel(m, k, n), [&](int64_t c, int64_t r, int64_t rows) {
+      std::vector<float>& dz = dzBuffers[omp_get_thread_num()];
+      dz.resize(static_cast<size_t>(mb) * n);
+      // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
+      kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0, rows,
+                                                mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(),
+                                                kc.k3.data());
+      if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
+      if (wantGw) {
+        const float beta = r == chunks.begin(c) ? 0.f : 1.f;  // the chunk's first block starts its sum
+        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz.data(), n, beta, partW.data() + c * k * n, n);
       }
-    }
+    });
   }
-  if (wantGw) {
-    std::copy(partW.begin(), partW.begin() + k * n, gw);
-    for (int64_t c = 1; c < chunks; ++c) {
-      const float* p = partW.data() + static_cast<size_t>(c) * k * n;
-#pragma omp simd
-      for (int64_t i = 0; i < k * n; ++i) gw[i] += p[i];
-    }
-  }
+  if (wantGw) chunks.sum(partW, k * n, gw);
   return info.Env().Undefined();
 }
 

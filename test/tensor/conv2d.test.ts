@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backward, conv2d, native, noGrad, Tensor, tidy } from '../../src/tensor/index.ts';
+import { backward, conv2d, getThreads, native, noGrad, setThreads, Tensor, tidy } from '../../src/tensor/index.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
 
@@ -125,6 +125,32 @@ describe('conv2d', () => {
       close(w.grad!.f32, gwRef, 2e-3, 'gw');
       close(b.grad!.f32, gbRef, 2e-3, 'gb');
     });
+  });
+
+  test('a tall pointwise conv gives the same gradients on 1 and 2 threads (fixed chunks)', () => {
+    const rand = testRandom(22);
+    const x = randomTensor([3, 61, 67, 16], rand);
+    const w = randomTensor([1, 1, 16, 24], rand);
+    const b = randomTensor([24], rand);
+    const g = randomTensor([3, 61, 67, 24], rand);
+    const threads = getThreads();
+    const grads = (n: number) => {
+      setThreads(n);
+      try {
+        for (const t of [x, w, b]) {
+          t.requiresGrad = true;
+          t.grad = null;
+        }
+        tidy(() => backward(conv2d(x, w, { bias: b }), g));
+        return [x, w, b].map((t) => t.grad!.f32.slice());
+      } finally {
+        setThreads(threads);
+      }
+    };
+    const [one, two] = [grads(1), grads(2)];
+    ['gx', 'gw', 'gb'].forEach((name, i) =>
+      assert.deepEqual(two[i], one[i], `${name} differs between 1 and 2 threads`),
+    );
   });
 
   test('only the inputs that require grad get gradients', () => {
