@@ -148,9 +148,9 @@ describe('conv2d', () => {
       }
     };
     const [one, two] = [grads(1), grads(2)];
-    ['gx', 'gw', 'gb'].forEach((name, i) =>
-      assert.deepEqual(two[i], one[i], `${name} differs between 1 and 2 threads`),
-    );
+    ['gx', 'gw', 'gb'].forEach((name, i) => {
+      assert.deepEqual(two[i], one[i], `${name} differs between 1 and 2 threads`);
+    });
   });
 
   test('only the inputs that require grad get gradients', () => {
