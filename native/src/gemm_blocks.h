@@ -32,10 +32,11 @@ inline bool rowParallel(int64_t m, int64_t k, int64_t n) { return omp_get_max_th
 // chunk, not half the work), and sums over rows (the weight gradient) are kept per chunk and added
 // in chunk order, so they do not depend on the thread count or on timing.
 struct RowChunks {
-  int64_t rows, blockRows, blocks, count;
-  RowChunks(int64_t m, int64_t mb) : rows(m), blockRows(mb), blocks((m + mb - 1) / mb), count(std::min<int64_t>(blocks, 8)) {}
-  int64_t begin(int64_t c) const { return blocks * c / count * blockRows; }
-  int64_t end(int64_t c) const { return std::min(rows, blocks * (c + 1) / count * blockRows); }
+  int64_t rows, blockSize, blocks, count;
+  RowChunks(int64_t m, int64_t mb)
+      : rows(m), blockSize(mb), blocks((m + mb - 1) / mb), count(std::min<int64_t>(blocks, 8)) {}
+  int64_t begin(int64_t c) const { return blocks * c / count * blockSize; }
+  int64_t end(int64_t c) const { return std::min(rows, blocks * (c + 1) / count * blockSize); }
 
   // Calls f(chunk, r, rows) for each block, in row order within a chunk, the chunks spread over the
   // threads when `parallel`.
@@ -43,7 +44,7 @@ struct RowChunks {
   void forEachBlock(bool parallel, F f) const {
 #pragma omp parallel for schedule(dynamic, 1) if (parallel)
     for (int64_t c = 0; c < count; ++c) {
-      for (int64_t r = begin(c); r < end(c); r += blockRows) f(c, r, std::min(blockRows, end(c) - r));
+      for (int64_t r = begin(c); r < end(c); r += blockSize) f(c, r, std::min(blockSize, end(c) - r));
     }
   }
 
