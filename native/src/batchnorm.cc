@@ -78,6 +78,36 @@ BnGradCoefficients::BnGradCoefficients(const float* gamma, const float* invstd, 
   }
 }
 
+BnAffine::BnAffine(const float* mean, const float* invstd, const float* gamma, const float* beta, int64_t C)
+    : mean(padded(mean, C)), s(pad8(C), 0.f), beta(padded(beta, C)) {
+  for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * invstd[c];
+}
+
+void bnApplyRows(int act, const float* x, float* y, int64_t rows, int64_t C, const BnAffine& a) {
+  const BnKernels& k = bnKernels();
+  parallelChunks(rows, chunkCount(rows, C), [&](int64_t r0, int64_t r1, int64_t) {
+    k.apply[act](x, y, C, r0, r1, a.mean.data(), a.s.data(), a.beta.data());
+  });
+}
+
+void bnGradSums(int act, const float* x, const float* dy, int64_t rows, int64_t C, const BnAffine& a,
+                const float* invstd, float* dzOut, double* sdz, double* sdzx, float* dgamma, float* dbeta) {
+  const BnKernels& k = bnKernels();
+  const int64_t chunks = chunkCount(rows, C);
+  ChannelSums sums(chunks, C);
+  parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
+    k.gradStats[act](x, dy, C, r0, r1, a.mean.data(), a.s.data(), a.beta.data(), sums.a(chunk), sums.b(chunk),
+                     sums.accA(), sums.accB(), dzOut);
+  });
+  sums.combine();
+  std::memcpy(sdz, sums.a(0), pad8(C) * sizeof(double));
+  std::memcpy(sdzx, sums.b(0), pad8(C) * sizeof(double));
+  for (int64_t c = 0; c < C; ++c) {
+    if (dbeta) dbeta[c] = static_cast<float>(sdz[c]);
+    if (dgamma) dgamma[c] = static_cast<float>(sdzx[c] * invstd[c]);
+  }
+}
+
 namespace {
 
 int64_t channels(const Napi::CallbackInfo& info, size_t xArg, size_t cArg, const char* op) {
@@ -117,8 +147,6 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
   const BnKernels& k = bnKernels();
   const int64_t chunks = chunkCount(static_cast<int64_t>(n) / C, C);
 
-  std::vector<float> mean(pad8(C), 0.f), s(pad8(C), 0.f);
-  std::vector<float> betaP = padded(beta, C);
   if (training) {
     if (rows < 2) throw KernelError{"bnForward: training needs more than one value per channel"};
     std::vector<float> shift = padded(x, C);  // the first row
@@ -129,17 +157,13 @@ static Napi::Value BnForward(const Napi::CallbackInfo& info) {
     sums.combine();
     finishTrainingStats(sums.a(0), sums.b(0), shift.data(), rows, C, momentum, eps, runMean, runVar, saveMean,
                         saveInvstd);
-    for (int64_t c = 0; c < C; ++c) mean[c] = saveMean[c];
   } else {
     for (int64_t c = 0; c < C; ++c) {
-      mean[c] = saveMean[c] = runMean[c];
+      saveMean[c] = runMean[c];
       saveInvstd[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(runVar[c]) + eps));
     }
   }
-  for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * saveInvstd[c];
-  parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t) {
-    k.apply[act](x, y, C, r0, r1, mean.data(), s.data(), betaP.data());
-  });
+  bnApplyRows(act, x, y, rows, C, BnAffine(saveMean, saveInvstd, gamma, beta, C));
   return info.Env().Undefined();
 }
 
@@ -171,9 +195,7 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   const int64_t chunks = chunkCount(static_cast<int64_t>(n) / C, C);
   const int64_t C8 = pad8(C);
 
-  std::vector<float> mean = padded(meanIn, C), s(C8, 0.f), betaP = padded(beta, C);
-  for (int64_t c = 0; c < C; ++c) s[c] = gamma[c] * invstd[c];
-
+  const BnAffine a(meanIn, invstd, gamma, beta, C);
   std::vector<double> sdz(C8, 0.0), sdzx(C8, 0.0);
   const bool firstPass = wantGamma || wantBeta || (wantDx && training);
   // Swish: the first pass leaves dz in dx, and the second reads it back as if there were no
@@ -181,28 +203,19 @@ static Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   // derivative is the bottleneck of this kernel).
   const bool keepDz = firstPass && wantDx && act == kBnActSwish;
   if (firstPass) {
-    ChannelSums sums(chunks, C);
-    parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
-      k.gradStats[act](x, dy, C, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(chunk), sums.b(chunk),
-                       sums.accA(), sums.accB(), keepDz ? dx : nullptr);
-    });
-    sums.combine();
-    std::memcpy(sdz.data(), sums.a(0), C8 * sizeof(double));
-    std::memcpy(sdzx.data(), sums.b(0), C8 * sizeof(double));
-  }
-  for (int64_t c = 0; c < C; ++c) {
-    if (wantBeta) dbeta[c] = static_cast<float>(sdz[c]);
-    if (wantGamma) dgamma[c] = static_cast<float>(sdzx[c] * invstd[c]);
+    bnGradSums(act, x, dy, rows, C, a, invstd, keepDz ? dx : nullptr, sdz.data(), sdzx.data(),
+               wantGamma ? dgamma : nullptr, wantBeta ? dbeta : nullptr);
   }
   if (!wantDx) return info.Env().Undefined();
 
   const BnGradCoefficients kc(gamma, invstd, sdz.data(), sdzx.data(), rows, C, training);
   parallelChunks(rows, chunks, [&](int64_t r0, int64_t r1, int64_t) {
     if (keepDz) {
-      k.gradInput[kBnActNone](x, dx, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(),
-                                  kc.k3.data());
+      k.gradInput[kBnActNone](x, dx, dx, C, r0, r1, a.mean.data(), a.s.data(), a.beta.data(), kc.k1.data(),
+                              kc.k2.data(), kc.k3.data());
     } else {
-      k.gradInput[act](x, dy, dx, C, r0, r1, mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(), kc.k3.data());
+      k.gradInput[act](x, dy, dx, C, r0, r1, a.mean.data(), a.s.data(), a.beta.data(), kc.k1.data(), kc.k2.data(),
+                       kc.k3.data());
     }
   });
   return info.Env().Undefined();

@@ -78,6 +78,21 @@ void finishTrainingStats(const double* s1, const double* s2, const float* shift,
                          double momentum, double eps, float* runMean, float* runVar, float* saveMean,
                          float* saveInvstd);
 
+// What the row kernels read per channel, zero-padded to 8 lanes: mean, s = gamma invstd and beta.
+struct BnAffine {
+  std::vector<float> mean, s, beta;
+  BnAffine(const float* mean, const float* invstd, const float* gamma, const float* beta, int64_t C);
+};
+
+// y = act((x - mean) s + beta) over the rows of x [rows, C], the rows spread over the threads.
+void bnApplyRows(int act, const float* x, float* y, int64_t rows, int64_t C, const BnAffine& a);
+
+// The backward reductions over x, dy [rows, C]: sdz = sum(dz), sdzx = sum(dz (x - mean)) per channel
+// (pad8(C) doubles each), dz = dy act'((x - mean) s + beta), also stored to dzOut when given. Writes
+// dbeta = sdz and dgamma = sdzx invstd where those are given.
+void bnGradSums(int act, const float* x, const float* dy, int64_t rows, int64_t C, const BnAffine& a,
+                const float* invstd, float* dzOut, double* sdz, double* sdzx, float* dgamma, float* dbeta);
+
 // dx = k1 dz + k2 (x - mean) + k3 per channel (padded to 8), from the backward reductions
 // sdz = sum(dz), sdzx = sum(dz (x - mean)); in inference the statistics are constants and dx = k1 dz.
 struct BnGradCoefficients {

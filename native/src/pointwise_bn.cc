@@ -86,11 +86,7 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   sums.combine();
   finishTrainingStats(sums.a(0), sums.b(0), shift.data(), m, n, momentum, eps, runMean, runVar, saveMean, saveInvstd);
 
-  std::vector<float> mean = padded(saveMean, n), s(pad8(n), 0.f), betaP = padded(beta, n);
-  for (int64_t c = 0; c < n; ++c) s[c] = gamma[c] * saveInvstd[c];
-  parallelChunks(m, chunkCount(m, n), [&](int64_t r0, int64_t r1, int64_t) {
-    kern.apply[act](z, y, n, r0, r1, mean.data(), s.data(), betaP.data());
-  });
+  bnApplyRows(act, z, y, m, n, BnAffine(saveMean, saveInvstd, gamma, beta, n));
   return info.Env().Undefined();
 }
 
@@ -130,28 +126,17 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   const bool keepDz = len(info, 16) != 0;
   if (keepDz) expectLen(info, 16, m * n, op, "scratch");
   const BnKernels& kern = bnKernels();
-  std::vector<float> mean = padded(meanIn, n), s(pad8(n), 0.f), betaP = padded(beta, n);
-  for (int64_t c = 0; c < n; ++c) s[c] = gamma[c] * invstd[c];
+  const BnAffine a(meanIn, invstd, gamma, beta, n);
 
   // Pass 1: sum(dz) and sum(dz (z - mean)), dz = dy act'(.), over all rows (batch-norm's dx needs them).
-  const int64_t statChunks = chunkCount(m, n);
-  ChannelSums sums(statChunks, n);
-  parallelChunks(m, statChunks, [&](int64_t r0, int64_t r1, int64_t chunk) {
-    kern.gradStats[act](z, dy, n, r0, r1, mean.data(), s.data(), betaP.data(), sums.a(chunk), sums.b(chunk),
-                        sums.accA(), sums.accB(), keepDz ? scratch : nullptr);
-  });
-  sums.combine();
-  const double* sdz = sums.a(0);
-  const double* sdzx = sums.b(0);
-  for (int64_t c = 0; c < n; ++c) {
-    if (wantBeta) dbeta[c] = static_cast<float>(sdz[c]);
-    if (wantGamma) dgamma[c] = static_cast<float>(sdzx[c] * invstd[c]);
-  }
+  std::vector<double> sdz(pad8(n)), sdzx(pad8(n));
+  bnGradSums(act, z, dy, m, n, a, invstd, keepDz ? scratch : nullptr, sdz.data(), sdzx.data(),
+             wantGamma ? dgamma : nullptr, wantBeta ? dbeta : nullptr);
   if (!wantGx && !wantGw) return info.Env().Undefined();
 
   // Pass 2, block by block: the gradient of z into an L2 buffer, then both GEMMs from it, over the
   // fixed chunks of RowChunks (gw's partial sums per chunk, so gw does not depend on the threads).
-  const BnGradCoefficients kc(gamma, invstd, sdz, sdzx, m, n, true);
+  const BnGradCoefficients kc(gamma, invstd, sdz.data(), sdzx.data(), m, n, true);
   const int64_t mb = blockRows(k, n);
   const RowChunks chunks(m, mb);
   // Kept between calls (the addon is called from one JS thread): a fresh buffer of this size is
@@ -166,8 +151,8 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
       dz.resize(static_cast<size_t>(mb) * n);
       // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
       kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0, rows,
-                                                mean.data(), s.data(), betaP.data(), kc.k1.data(), kc.k2.data(),
-                                                kc.k3.data());
+                                                a.mean.data(), a.s.data(), a.beta.data(), kc.k1.data(),
+                                                kc.k2.data(), kc.k3.data());
       if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
       if (wantGw) {
         const float beta = r == chunks.begin(c) ? 0.f : 1.f;  // the chunk's first block starts its sum
