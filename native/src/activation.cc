@@ -8,6 +8,7 @@
 
 #include "reduce_parallel.h"
 #include "registry.h"
+#include "se_rows.h"
 
 namespace cream {
 namespace act_avx2 {
@@ -48,6 +49,15 @@ const ActKernels& kernels() {
   }();
   return k;
 }
+
+}  // namespace
+
+const SeRowKernels& seRowKernels() {
+  static const SeRowKernels k{kernels().scaleRows, kernels().scaleAddRows};
+  return k;
+}
+
+namespace {
 
 int activation(const Napi::CallbackInfo& info, size_t i, const char* op) {
   const int64_t a = num(info, i);

@@ -27,6 +27,10 @@ float* f32(const Napi::CallbackInfo& info, size_t i) {
   auto a = typed(info, i, napi_float32_array, "Float32Array").As<Napi::Float32Array>();
   return a.Data();
 }
+double* f64(const Napi::CallbackInfo& info, size_t i) {
+  auto a = typed(info, i, napi_float64_array, "Float64Array").As<Napi::Float64Array>();
+  return a.Data();
+}
 int32_t* i32(const Napi::CallbackInfo& info, size_t i) {
   auto a = typed(info, i, napi_int32_array, "Int32Array").As<Napi::Int32Array>();
   return a.Data();

@@ -7,11 +7,26 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "registry.h"
 
 namespace cream {
+
+// The [M, K] x [K, N] dimensions of a pointwise conv + batch-norm kernel, from arguments i..i+2.
+struct PointwiseDims {
+  int64_t m, k, n;
+};
+
+inline PointwiseDims pointwiseDims(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const PointwiseDims d{num(info, i), num(info, i + 1), num(info, i + 2)};
+  if (d.m < 2 || d.k < 1 || d.n < 1) {
+    throw KernelError{std::string(op) + ": needs M >= 2 rows and K, N >= 1, got M " + std::to_string(d.m) + ", K " +
+                      std::to_string(d.k) + ", N " + std::to_string(d.n)};
+  }
+  return d;
+}
 
 // Rows per block: gradOut and x blocks together about 256 KiB (half of the L2 here).
 inline int64_t blockRows(int64_t k, int64_t n) {

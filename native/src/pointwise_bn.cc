@@ -15,34 +15,25 @@
 #include "batchnorm.h"
 #include "gemm_blocks.h"
 #include "registry.h"
+#include "se_rows.h"
 #include "signal_guard.h"
 
 namespace cream {
 
 namespace {
 
-struct Dims {
-  int64_t m, k, n;
-};
-
-Dims dims(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  const Dims d{num(info, i), num(info, i + 1), num(info, i + 2)};
-  if (d.m < 2 || d.k < 1 || d.n < 1) {
-    throw KernelError{std::string(op) + ": needs M >= 2 rows and K, N >= 1, got M " + std::to_string(d.m) + ", K " +
-                      std::to_string(d.k) + ", N " + std::to_string(d.n)};
-  }
-  return d;
-}
-
 // pointwiseBnForward(x [M, K], w [K, N], M, K, N, gamma, beta, runningMean, runningVar, momentum, eps,
-//                    act, z [M, N], y [M, N], saveMean, saveInvstd)
+//                    act, z [M, N], y [M, N], saveMean, saveInvstd, scale, HW)
 // z = x w; y = act(batch_norm(z) * gamma + beta) with batch statistics, which are saved (for the
 // backward pass) and moved into the running ones as bnForward does in training.
+// With scale [M / HW, K] (squeeze-excite's gates; an empty array: none), the conv reads x with the
+// channels of each image (HW rows) scaled: each block is scaled into an L2 buffer on its way to the
+// GEMM, so the scaled tensor is never written out (se_pointwise_bn.cc has the backward pass).
 Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   const char* op = "pointwiseBnForward";
   const float* x = f32(info, 0);
   const float* w = f32(info, 1);
-  const auto [m, k, n] = dims(info, 2, op);
+  const auto [m, k, n] = pointwiseDims(info, 2, op);
   const float* gamma = f32(info, 5);
   const float* beta = f32(info, 6);
   float* runMean = f32(info, 7);
@@ -58,17 +49,23 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   for (size_t i : {5, 6, 7, 8, 14, 15}) expectLen(info, i, n, op, "a per-channel array");
   expectLen(info, 12, m * n, op, "z");
   expectLen(info, 13, m * n, op, "y");
+  const float* scale = f32(info, 16);
+  const bool scaled = len(info, 16) != 0;
+  const int64_t hw = scaled ? imageRows(info, 17, 16, m, k, op) : 0;
   const BnKernels& kern = bnKernels();
 
   // The statistics are sums of z - shift with shift = z's first row (as bnForward shifts by its
   // input's first row, against cancellation); it is computed up front so every block can use it.
   std::vector<float> shift(pad8(n), 0.f);
-  for (int64_t kk = 0; kk < k; ++kk)
-    for (int64_t j = 0; j < n; ++j) shift[j] += x[kk] * w[kk * n + j];
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const float x0 = scaled ? x[kk] * scale[kk] : x[kk];
+    for (int64_t j = 0; j < n; ++j) shift[j] += x0 * w[kk * n + j];
+  }
 
   const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
   const bool parallel = rowParallel(m, k, n);
   ChannelSums sums(blocks, n);
+  std::vector<std::vector<float>> scaledBlocks(scaled ? omp_get_max_threads() : 0);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
     // Runs of consecutive blocks, taken dynamically: a thread that loses its core for a while (other
@@ -78,7 +75,14 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
 #pragma omp parallel for schedule(dynamic, run) if (parallel)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t r = b * mb, rows = std::min(mb, m - r);
-      sgemm('N', 'N', rows, n, k, 1.f, x + r * k, k, w, n, 0.f, z + r * n, n);
+      const float* a = x + r * k;
+      if (scaled) {
+        std::vector<float>& buffer = scaledBlocks[omp_get_thread_num()];
+        buffer.resize(static_cast<size_t>(mb) * k);
+        scaleImageRows(x, scale, r, rows, hw, k, buffer.data());
+        a = buffer.data();
+      }
+      sgemm('N', 'N', rows, n, k, 1.f, a, k, w, n, 0.f, z + r * n, n);
       kern.stats(z + r * n, n, 0, rows, shift.data(), sums.a(b), sums.b(b), sums.accA(), sums.accB());
     }
   }
@@ -101,7 +105,7 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   const float* w = f32(info, 1);
   const float* z = f32(info, 2);
   const float* dy = f32(info, 3);
-  const auto [m, k, n] = dims(info, 4, op);
+  const auto [m, k, n] = pointwiseDims(info, 4, op);
   const float* gamma = f32(info, 7);
   const float* beta = f32(info, 8);
   const float* meanIn = f32(info, 9);

@@ -30,6 +30,7 @@ struct Registrar {
 // Argument helpers. They throw a JS TypeError naming the argument index on misuse, so a wrong call
 // from the TypeScript layer fails loudly instead of reading garbage.
 float* f32(const Napi::CallbackInfo& info, size_t i);
+double* f64(const Napi::CallbackInfo& info, size_t i);
 int32_t* i32(const Napi::CallbackInfo& info, size_t i);
 size_t len(const Napi::CallbackInfo& info, size_t i);  // element count of typed array i
 int64_t num(const Napi::CallbackInfo& info, size_t i);

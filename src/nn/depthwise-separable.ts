@@ -1,7 +1,7 @@
 import { add, type Tensor } from '../tensor/index.ts';
 import type { Activation } from './activation.ts';
 import { BatchNorm2d } from './batch-norm.ts';
-import { convBn } from './conv-bn.ts';
+import { convBn, seConvBn } from './conv-bn.ts';
 import { Conv2d } from './conv2d.ts';
 import type { InitRandom } from './init.ts';
 import { Module } from './module.ts';
@@ -38,8 +38,7 @@ export class DepthwiseSeparable extends Module {
 
   forward(x: Tensor): Tensor {
     let y = convBn(this.convDw, this.bn1, x, this.opts.act ?? 'swish');
-    if (this.se) y = this.se.forward(y);
-    y = convBn(this.convPw, this.bn2, y);
+    y = seConvBn(this.se, this.convPw, this.bn2, y);
     return this.residual ? add(y, x) : y;
   }
 }

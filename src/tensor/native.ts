@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-type KernelArg = Float32Array | Int32Array | Uint8Array | number | boolean;
+type KernelArg = Float32Array | Float64Array | Int32Array | Uint8Array | number | boolean;
 
 /**
  * The addon's functions by name. Each kernel file in native/src registers its own; argument and

@@ -22,6 +22,8 @@ export { relu } from './relu.ts';
 export { relu6 } from './relu6.ts';
 export { reshape } from './reshape.ts';
 export { scale } from './scale.ts';
+export type { SeGateWeights } from './se-gate.ts';
+export { type SePointwiseBatchNormOptions, sePointwiseBatchNorm } from './se-pointwise-batch-norm.ts';
 export { sigmoid } from './sigmoid.ts';
 export { softTargetCrossEntropy } from './soft-target-cross-entropy.ts';
 export { softmax } from './softmax.ts';

@@ -13,6 +13,30 @@ export interface PointwiseBatchNormOptions {
   act?: BatchNormActivation;
 }
 
+/** The dimensions of a training-mode 1x1 conv + batch-norm, checked; errors name the op and the bad value. */
+export function checkPointwiseBatchNorm(
+  op: string,
+  x: Tensor,
+  w: Tensor,
+  bn: { gamma: Tensor; beta: Tensor; runningMean: Tensor; runningVar: Tensor },
+  opts: Required<PointwiseBatchNormOptions>,
+): { m: number; cin: number; cout: number; outShape: number[] } {
+  rank(op, x, 4, 'x');
+  rank(op, w, 4, 'w');
+  float32(op, x, 'x');
+  float32(op, w, 'w');
+  const [n, h, wd, cin] = x.shape;
+  const [kh, kw, wIn, cout] = w.shape;
+  if (kh !== 1 || kw !== 1 || wIn !== cin) {
+    throw new Error(`${op}: w must be [1, 1, ${cin}, Cout] for x ${shapeString(x.shape)}, got ${shapeString(w.shape)}`);
+  }
+  const outShape = [n, h, wd, cout];
+  checkBatchNormArgs(op, outShape, cout, bn, opts.momentum, opts.eps, opts.act);
+  const m = n * h * wd;
+  if (m < 2) throw new Error(`${op}: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
+  return { m, cin, cout, outShape };
+}
+
 /**
  * Training-mode act(batchNorm(conv2d(x, w))) for a 1x1, stride-1, unpadded, bias-free conv:
  * x [N, H, W, Cin], w [1, 1, Cin, Cout]. The same result, running-statistics update and gradients
@@ -30,19 +54,17 @@ export function pointwiseBatchNorm(
 ): Tensor {
   const op = 'pointwiseBatchNorm';
   const { momentum = 0.1, eps = 1e-5, act = 'none' } = opts;
-  rank(op, x, 4, 'x');
-  rank(op, w, 4, 'w');
-  float32(op, x, 'x');
-  float32(op, w, 'w');
-  const [n, h, wd, cin] = x.shape;
-  const [kh, kw, wIn, cout] = w.shape;
-  if (kh !== 1 || kw !== 1 || wIn !== cin) {
-    throw new Error(`${op}: w must be [1, 1, ${cin}, Cout] for x ${shapeString(x.shape)}, got ${shapeString(w.shape)}`);
-  }
-  const outShape = [n, h, wd, cout];
-  checkBatchNormArgs(op, outShape, cout, { gamma, beta, runningMean, runningVar }, momentum, eps, act);
-  const m = n * h * wd;
-  if (m < 2) throw new Error(`${op}: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
+  const { m, cin, cout, outShape } = checkPointwiseBatchNorm(
+    op,
+    x,
+    w,
+    { gamma, beta, runningMean, runningVar },
+    {
+      momentum,
+      eps,
+      act,
+    },
+  );
   const code = ACTIVATION_CODES[act];
   const grad = needsGrad([x, w, gamma, beta]);
   // z = conv(x) is batch-norm's input, kept for the backward pass (as the unfused ops keep it).
@@ -67,6 +89,8 @@ export function pointwiseBatchNorm(
     out.f32,
     mean.f32,
     invstd.f32,
+    EMPTY, // no squeeze-excite scaling (sePointwiseBatchNorm)
+    1,
   );
   if (!grad) {
     for (const t of [z, mean, invstd]) t.dispose();
