@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "depthwise.h"
 #include "registry.h"
@@ -169,21 +170,45 @@ static void checkGeometry(Geometry& g, const char* op) {
   g.Wo = (g.W + 2 * g.padW - g.KW) / g.stride + 1;
 }
 
-// Arguments (after the three arrays): N, H, W, C, KH, KW, stride, padH, padW.
-static Geometry geometry(const Napi::CallbackInfo& info, const char* op) {
+Geometry geometryArgs(const Napi::CallbackInfo& info, size_t first, const char* op) {
   Geometry g{};
-  g.N = num(info, 3), g.H = num(info, 4), g.W = num(info, 5), g.C = num(info, 6);
-  g.KH = num(info, 7), g.KW = num(info, 8), g.stride = num(info, 9), g.padH = num(info, 10), g.padW = num(info, 11);
+  g.N = num(info, first), g.H = num(info, first + 1), g.W = num(info, first + 2), g.C = num(info, first + 3);
+  g.KH = num(info, first + 4), g.KW = num(info, first + 5), g.stride = num(info, first + 6);
+  g.padH = num(info, first + 7), g.padW = num(info, first + 8);
   checkGeometry(g, op);
   return g;
 }
 
-static void expectLength(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* what,
-                         const Geometry& g) {
+// Arguments (after the three arrays): N, H, W, C, KH, KW, stride, padH, padW.
+static Geometry geometry(const Napi::CallbackInfo& info, const char* op) { return geometryArgs(info, 3, op); }
+
+void expectLength(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* what,
+                  const Geometry& g) {
   if (static_cast<int64_t>(len(info, i)) != want) {
     throw KernelError{std::string(op) + ": " + what + " has " + std::to_string(len(info, i)) + " elements, expected " +
                       std::to_string(want) + " for " + dims(g)};
   }
+}
+
+void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done) {
+  if (useAvx2(g)) return forwardAvx2(g, x, w, y, done);
+  forwardScalar(g, x, w, y);
+  if (done) (*done)(0, 0, g.N * g.Ho);
+}
+
+int64_t forwardChunks(const Geometry& g) { return useAvx2(g) ? forwardChunksAvx2(g) : 1; }
+
+void backward(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
+              const GradRowsFn* gradRows) {
+  if (useAvx2(g)) return backwardAvx2(g, x, gy, w, gx, gw, gradRows);
+  std::vector<float> whole;
+  if (gradRows) {
+    whole.resize(static_cast<size_t>(g.N * g.Ho * g.Wo * g.C));
+    (*gradRows)(0, g.N * g.Ho, whole.data());
+    gy = whole.data();
+  }
+  backwardInputScalar(g, gy, w, gx);
+  backwardWeightScalar(g, x, gy, gw);
 }
 
 // depthwiseForward(x, w, y, N, H, W, C, KH, KW, stride, padH, padW): y [N, Ho, Wo, C] = x (*) w
@@ -195,8 +220,7 @@ static Napi::Value Forward(const Napi::CallbackInfo& info) {
   expectLength(info, 0, g.N * g.H * g.W * g.C, "depthwiseForward", "x", g);
   expectLength(info, 1, g.KH * g.KW * g.C, "depthwiseForward", "w", g);
   expectLength(info, 2, g.N * g.Ho * g.Wo * g.C, "depthwiseForward", "y", g);
-  if (useAvx2(g)) forwardAvx2(g, x, w, y);
-  else forwardScalar(g, x, w, y);
+  forward(g, x, w, y);
   return info.Env().Undefined();
 }
 
@@ -236,21 +260,13 @@ static Napi::Value Backward(const Napi::CallbackInfo& info) {
   const float* w = f32(info, 2);
   float* gx = f32(info, 3);
   float* gw = f32(info, 4);
-  Geometry g{};
-  g.N = num(info, 5), g.H = num(info, 6), g.W = num(info, 7), g.C = num(info, 8);
-  g.KH = num(info, 9), g.KW = num(info, 10), g.stride = num(info, 11), g.padH = num(info, 12), g.padW = num(info, 13);
-  checkGeometry(g, "depthwiseBackward");
+  const Geometry g = geometryArgs(info, 5, "depthwiseBackward");
   expectLength(info, 0, g.N * g.H * g.W * g.C, "depthwiseBackward", "x", g);
   expectLength(info, 1, g.N * g.Ho * g.Wo * g.C, "depthwiseBackward", "gy", g);
   expectLength(info, 2, g.KH * g.KW * g.C, "depthwiseBackward", "w", g);
   expectLength(info, 3, g.N * g.H * g.W * g.C, "depthwiseBackward", "gx", g);
   expectLength(info, 4, g.KH * g.KW * g.C, "depthwiseBackward", "gw", g);
-  if (useAvx2(g)) {
-    backwardAvx2(g, x, gy, w, gx, gw);
-  } else {
-    backwardInputScalar(g, gy, w, gx);
-    backwardWeightScalar(g, x, gy, gw);
-  }
+  backward(g, x, gy, w, gx, gw);
   return info.Env().Undefined();
 }
 

@@ -5,7 +5,12 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
+
+namespace Napi {
+class CallbackInfo;
+}
 
 namespace cream::dw {
 
@@ -38,6 +43,28 @@ class Scratch {
   std::vector<Buffer> buffers_;
 };
 
+// Called as output rows [begin, end) of chunk `chunk` are written, while they are in cache (batch-norm's
+// statistics, fused). Chunks are fixed for a geometry and thread count: forwardChunks(g) of them.
+using RowsDoneFn = std::function<void(int64_t chunk, int64_t begin, int64_t end)>;
+// Writes output-gradient rows [row0, row0 + rows) ([rows, Wo, C]) to `out`: the backward pass then
+// computes the gradient of y a group of rows at a time instead of reading it (batch-norm's input
+// gradient, fused).
+using GradRowsFn = std::function<void(int64_t row0, int64_t rows, float* out)>;
+
+// Geometry from arguments first..first+8 (N, H, W, C, KH, KW, stride, padH, padW), checked, with the
+// output size filled in.
+Geometry geometryArgs(const Napi::CallbackInfo& info, size_t first, const char* op);
+// Throws "<op>: <what> has n elements, expected <want> for <geometry>" unless array i has `want`.
+void expectLength(const Napi::CallbackInfo& info, size_t i, int64_t want, const char* op, const char* what,
+                  const Geometry& g);
+
+// The kernels for a geometry, AVX2 where they cover it, else scalar. `done` and `gradRows` are
+// optional; with gradRows, gy is not read (may be null).
+void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr);
+int64_t forwardChunks(const Geometry& g);
+void backward(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
+              const GradRowsFn* gradRows = nullptr);
+
 // Portable kernels: any geometry, any CPU.
 void forwardScalar(const Geometry& g, const float* x, const float* w, float* y);
 void backwardInputScalar(const Geometry& g, const float* gy, const float* w, float* gx);
@@ -46,11 +73,13 @@ void backwardWeightScalar(const Geometry& g, const float* x, const float* gy, fl
 // AVX2+FMA kernels. `avx2Handles` says whether they cover a geometry (stride 1 or 2, kernel at
 // most 7 wide); the caller also checks that the CPU has AVX2 and FMA.
 bool avx2Handles(const Geometry& g);
-void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y);
+void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr);
+int64_t forwardChunksAvx2(const Geometry& g);
 void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float* gx);
 void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, float* gw);
 // Both gradients in one pass (reads gy from memory once).
-void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw);
+void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
+                  const GradRowsFn* gradRows = nullptr);
 
 // Threads for one pass: all of OpenMP's, or one for small problems, where waking a second thread
 // costs more than it saves (and a busy machine can delay it by a scheduler tick).

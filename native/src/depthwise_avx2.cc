@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "depthwise.h"
 #include "depthwise_avx2_kernels.h"
@@ -35,7 +36,7 @@ using namespace avx2;
 // The calling thread's buffers; the threads of a parallel region share the caller's through a
 // reference taken before the region.
 struct Workspace {
-  Scratch rings, gradRings, partials, packed;
+  Scratch rings, gradRings, partials, packed, imageGrads;
 };
 Workspace& workspace() {
   thread_local Workspace ws;
@@ -98,6 +99,22 @@ CREAM_AVX2 const float* ringRow(Ring& ring, int64_t tag, const float* src) {
   float* p = ring.base + slot * ring.slotFloats;
   if (ring.tags[slot] != tag) {
     fillSlot(ring, p, src);
+    ring.tags[slot] = tag;
+  }
+  return p;
+}
+
+// Where the output-gradient rows are: row `first` of the gradient at `base`, the others after it.
+struct GradRows {
+  const float* base;
+  int64_t first, rowFloats;
+};
+
+CREAM_AVX2 const float* ringRow(Ring& ring, int64_t tag, const GradRows& src) {
+  const int slot = static_cast<int>(tag % ring.slots);
+  float* p = ring.base + slot * ring.slotFloats;
+  if (ring.tags[slot] != tag) {
+    fillSlot(ring, p, src.base + (tag - src.first) * src.rowFloats);
     ring.tags[slot] = tag;
   }
   return p;
@@ -166,7 +183,7 @@ struct ColumnClass {
   int64_t kw0, M, b, J;
 };
 
-CREAM_AVX2 void backwardInputRow(const Geometry& g, Ring& ring, const float* gy, const float* wpack, float* gx,
+CREAM_AVX2 void backwardInputRow(const Geometry& g, Ring& ring, const GradRows& gy, const float* wpack, float* gx,
                                  const ColumnClass* classes, int64_t row) {
   const int64_t n = row / g.H, ih = row % g.H, C = g.C, s = g.stride;
   float* gxrow = gx + row * g.W * C;
@@ -177,7 +194,7 @@ CREAM_AVX2 void backwardInputRow(const Geometry& g, Ring& ring, const float* gy,
     const int64_t th = ih + g.padH - kh;
     if (th < 0 || th % s != 0 || th / s >= g.Ho) continue;
     const int64_t oh = th / s;
-    rows[nr] = ringRow(ring, n * g.Ho + oh, gy + (n * g.Ho + oh) * g.Wo * C);
+    rows[nr] = ringRow(ring, n * g.Ho + oh, gy);
     khs[nr++] = kh;
   }
   const float* in[kMaxTaps];
@@ -203,7 +220,8 @@ CREAM_AVX2 void backwardInputRow(const Geometry& g, Ring& ring, const float* gy,
 
 // ---- gradient w.r.t. weights -------------------------------------------------------------------
 
-// Output rows [row0, row0 + m) of one image: their weight gradient, added to `part`.
+// Output rows [row0, row0 + m) of one image: their weight gradient, added to `part`. gy points at
+// the gradient of row row0.
 CREAM_AVX2 void backwardWeightRows(const Geometry& g, Ring& ring, const float* x, const float* gy, float* part,
                                    int64_t row0, int m) {
   const int64_t n = row0 / g.Ho, oh0 = row0 % g.Ho, C = g.C, s = g.stride, KH = g.KH;
@@ -211,7 +229,7 @@ CREAM_AVX2 void backwardWeightRows(const Geometry& g, Ring& ring, const float* x
   const float* xr[kMaxGroup * kMaxTaps];
   const float* gyr[kMaxGroup];
   for (int i = 0; i < m; ++i) {
-    gyr[i] = gy + (row0 + i) * g.Wo * C;
+    gyr[i] = gy + i * g.Wo * C;
     for (int64_t kh = 0; kh < KH; ++kh) {
       const int64_t ih = (oh0 + i) * s - g.padH + kh;
       xr[i * KH + kh] = ih < 0 || ih >= g.H ? nullptr : ringRow(ring, n * g.H + ih, x + (n * g.H + ih) * g.W * C);
@@ -268,7 +286,9 @@ bool avx2Handles(const Geometry& g) {
   return (g.stride == 1 || g.stride == 2) && g.KH <= kMaxTaps && g.KW <= kMaxTaps;
 }
 
-void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y) {
+int64_t forwardChunksAvx2(const Geometry& g) { return rowChunks(g.N * g.Ho, threadsFor(g)).count; }
+
+void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done) {
   Workspace& ws = workspace();
   Scratch& rings = ws.rings;
   const int64_t nb = (g.C + kLanes - 1) / kLanes;
@@ -280,8 +300,17 @@ void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y) {
 #pragma omp parallel num_threads(threads)
   {
     Ring ring = makeRing(rings.get(omp_get_thread_num()), static_cast<int>(g.KH), nb, width, g.padW, g.C, g.W);
-    forEachRowChunk(g.N * g.Ho, rowChunks(g.N * g.Ho, threads), [&](int64_t, int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) forwardRow(g, ring, x, wpack, y, row);
+    forEachRowChunk(g.N * g.Ho, rowChunks(g.N * g.Ho, threads), [&](int64_t ck, int64_t begin, int64_t end) {
+      // `done` gets runs of at least 64 pixels: per-call costs (a statistics pass flushes its
+      // per-channel sums) outweighed the work on single 7-pixel rows.
+      int64_t run = begin;
+      for (int64_t row = begin; row < end; ++row) {
+        forwardRow(g, ring, x, wpack, y, row);
+        if (done && ((row + 1 - run) * g.Wo >= 64 || row + 1 == end)) {
+          (*done)(ck, run, row + 1);
+          run = row + 1;
+        }
+      }
     });
   }
 }
@@ -339,7 +368,7 @@ void weightGradChunk(const Geometry& g, Ring& ring, const float* x, const float*
     const int64_t imageEnd = (row / g.Ho + 1) * g.Ho;
     const int m = static_cast<int>(std::min<int64_t>({group, end - row, imageEnd - row}));
     prefetchRange(gy + (row + m) * g.Wo * g.C, std::min<int64_t>(group, end - row - m) * g.Wo * g.C);
-    backwardWeightRows(g, ring, x, gy, part, row, m);
+    backwardWeightRows(g, ring, x, gy + row * g.Wo * g.C, part, row, m);
     row += m;
   }
 }
@@ -359,7 +388,8 @@ void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float
     Ring ring = makeRing(rings.get(omp_get_thread_num()), static_cast<int>(g.KH), nb, plan.width, plan.padLeft, g.C,
                          g.Wo);
     forEachRowChunk(g.N * g.H, rowChunks(g.N * g.H, threads), [&](int64_t, int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) backwardInputRow(g, ring, gy, wpack, gx, plan.classes, row);
+      const GradRows rows{gy, 0, g.Wo * g.C};
+      for (int64_t row = begin; row < end; ++row) backwardInputRow(g, ring, rows, wpack, gx, plan.classes, row);
     });
   }
 }
@@ -389,8 +419,20 @@ void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, floa
 // Both gradients in one pass over each image: the weight gradient of a group of output rows, then
 // the input-gradient rows that need no later gradient rows, so each gradient row is read from
 // memory once and used by both while it is in cache.
-void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw) {
+//
+// With gradRows, each group's gradient rows are computed just before use (gy is not read), into a
+// per-thread buffer for the image: input row ih needs gradient rows up to (ih + padH) / stride, which
+// are in the current group or earlier ones of the same image.
+void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
+                  const GradRowsFn* gradRows) {
   const int threads = threadsFor(g);
+  std::vector<float> whole;
+  if (gradRows && g.N < threads) {
+    // The row-parallel passes below read gy whole.
+    whole.resize(static_cast<size_t>(g.N * g.Ho * g.Wo * g.C));
+    (*gradRows)(0, g.N * g.Ho, whole.data());
+    gy = whole.data();
+  }
   if (g.N < threads) {
     // Whole images per thread would leave threads idle: two row-parallel passes instead.
     backwardInputAvx2(g, gy, w, gx);
@@ -398,8 +440,9 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
     return;
   }
   Workspace& ws = workspace();
-  Scratch &rings = ws.rings, &gradRings = ws.gradRings, &partials = ws.partials;
+  Scratch &rings = ws.rings, &gradRings = ws.gradRings, &partials = ws.partials, &imageGrads = ws.imageGrads;
   const int64_t nb = (g.C + kLanes - 1) / kLanes, xWidth = g.W + 2 * g.padW, partFloats = partialFloats(g);
+  const int64_t rowFloats = g.Wo * g.C;
   const InputGradPlan plan = inputGradPlan(g);
   const float* wpack = packWeights(g, w, ws.packed);
   const int group = weightGroupRows(g), xSlots = static_cast<int>((group - 1) * g.stride + g.KH);
@@ -408,6 +451,7 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
   rings.prepare(threads, ringFloats(xSlots, nb, xWidth));
   gradRings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, plan.width));
   partials.prepare(static_cast<int>(chunks.count), partFloats);
+  if (gradRows) imageGrads.prepare(threads, g.Ho * rowFloats);
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num();
@@ -417,16 +461,29 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
       float* part = partials.get(static_cast<int>(ck));
       std::fill(part, part + partFloats, 0.0f);
       for (int64_t n = first; n < last; ++n) {
-        int64_t ih = 0;
+        int64_t ih = 0, filled = 0;  // filled: rows of gradRows' image buffer written so far
         for (int64_t oh0 = 0; oh0 < g.Ho; oh0 += group) {
           const int m = static_cast<int>(std::min<int64_t>(group, g.Ho - oh0));
-          // The next gradient rows, in this image or the next one.
-          const int64_t next = (n * g.Ho + oh0 + m) * g.Wo * g.C;
-          prefetchRange(gy + next, std::min(group * g.Wo * g.C, g.N * g.Ho * g.Wo * g.C - next));
-          backwardWeightRows(g, xRing, x, gy, part, n * g.Ho + oh0, m);
+          const int64_t row0 = n * g.Ho + oh0;
+          GradRows rows{gy + row0 * rowFloats, row0, rowFloats};
+          if (gradRows) {
+            float* image = imageGrads.get(tid);
+            if (oh0 >= filled) {
+              // At least 256 pixels per call (a call has its own per-channel set-up).
+              const int64_t upTo = std::min(g.Ho, std::max(oh0 + m, oh0 + (256 + g.Wo - 1) / g.Wo));
+              (*gradRows)(row0, upTo - oh0, image + oh0 * rowFloats);
+              filled = upTo;
+            }
+            rows = GradRows{image, n * g.Ho, rowFloats};
+          } else {
+            // The next gradient rows, in this image or the next one.
+            const int64_t next = (row0 + m) * rowFloats;
+            prefetchRange(gy + next, std::min(group * rowFloats, g.N * g.Ho * rowFloats - next));
+          }
+          backwardWeightRows(g, xRing, x, rows.base + (row0 - rows.first) * rowFloats, part, row0, m);
           // Input row ih reads gradient rows up to (ih + padH) / stride.
           const int64_t ready = oh0 + m == g.Ho ? g.H : std::min(g.H, (oh0 + m) * g.stride - g.padH);
-          for (; ih < ready; ++ih) backwardInputRow(g, gyRing, gy, wpack, gx, plan.classes, n * g.H + ih);
+          for (; ih < ready; ++ih) backwardInputRow(g, gyRing, rows, wpack, gx, plan.classes, n * g.H + ih);
         }
       }
     });

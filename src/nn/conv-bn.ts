@@ -1,4 +1,4 @@
-import { pointwiseBatchNorm, sePointwiseBatchNorm, type Tensor } from '../tensor/index.ts';
+import { depthwiseBatchNorm, pointwiseBatchNorm, sePointwiseBatchNorm, type Tensor } from '../tensor/index.ts';
 import { type Activation, activate } from './activation.ts';
 import type { BatchNorm2d } from './batch-norm.ts';
 import type { Conv2d } from './conv2d.ts';
@@ -12,17 +12,25 @@ function fusable(conv: Conv2d, bn: BatchNorm2d): boolean {
 }
 
 /**
- * act(bn(conv(x))): the conv -> batch-norm -> activation step of every block. A 1x1 conv (stride 1,
- * no bias, ungrouped) normalised in training mode runs as one fused op (pointwiseBatchNorm), which
- * saves memory passes over the layer's output; everything else runs the two modules in turn.
+ * act(bn(conv(x))): the conv -> batch-norm -> activation step of every block. In training, a 1x1 conv
+ * (stride 1, no bias, ungrouped) and a depthwise conv (no bias) run fused with batch-norm
+ * (pointwiseBatchNorm, depthwiseBatchNorm), which saves memory passes over the layer's output;
+ * everything else runs the two modules in turn.
  */
 export function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, act: Activation = 'none'): Tensor {
-  if (!fusable(conv, bn)) return bn.forward(conv.forward(x), act);
-  const y = pointwiseBatchNorm(x, conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar, {
-    momentum: bn.momentum,
-    eps: bn.eps,
-    act: act === 'hswish' ? 'none' : act,
-  });
+  const bnOpts = { momentum: bn.momentum, eps: bn.eps, act: act === 'hswish' ? ('none' as const) : act };
+  let y: Tensor;
+  if (fusable(conv, bn)) {
+    y = pointwiseBatchNorm(x, conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar, bnOpts);
+  } else if (conv.depthwise && conv.bias === null && bn.training && (conv.stride === 1 || conv.stride === 2)) {
+    y = depthwiseBatchNorm(x, conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar, {
+      ...bnOpts,
+      stride: conv.stride,
+      padding: conv.padding,
+    });
+  } else {
+    return bn.forward(conv.forward(x), act);
+  }
   return act === 'hswish' ? activate(y, act) : y;
 }
 

@@ -11,12 +11,15 @@ export interface DepthwiseConv2dOptions {
 }
 
 /**
- * Depthwise 2-D convolution without bias: x [N, H, W, C], w [KH, KW, C] -> [N, Ho, Wo, C] with
- * Ho = floor((H + 2 * padding - KH) / stride) + 1 (likewise Wo). Each channel is convolved with its
- * own KH x KW filter. Hand-written AVX2 kernels for kernels up to 7x7; a scalar path otherwise.
+ * The kernels' geometry arguments [N, H, W, C, KH, KW, stride, padH, padW] and the output shape of a
+ * depthwise conv of x by w, checked; errors name the op and the bad value.
  */
-export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptions = {}): Tensor {
-  const op = 'depthwiseConv2d';
+export function depthwiseGeometry(
+  op: string,
+  x: Tensor,
+  w: Tensor,
+  opts: DepthwiseConv2dOptions,
+): { geometry: number[]; outShape: number[] } {
   rank(op, x, 4, 'x');
   rank(op, w, 3, 'w');
   float32(op, x, 'x');
@@ -44,11 +47,19 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
   }
   const Ho = Math.floor((H + 2 * padH - KH) / stride) + 1;
   const Wo = Math.floor((W + 2 * padW - KW) / stride) + 1;
-  const geometry = [N, H, W, C, KH, KW, stride, padH, padW];
+  return { geometry: [N, H, W, C, KH, KW, stride, padH, padW], outShape: [N, Ho, Wo, C] };
+}
 
-  const y = Tensor.empty([N, Ho, Wo, C]);
+/**
+ * Depthwise 2-D convolution without bias: x [N, H, W, C], w [KH, KW, C] -> [N, Ho, Wo, C] with
+ * Ho = floor((H + 2 * padding - KH) / stride) + 1 (likewise Wo). Each channel is convolved with its
+ * own KH x KW filter. Hand-written AVX2 kernels for kernels up to 7x7; a scalar path otherwise.
+ */
+export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptions = {}): Tensor {
+  const { geometry, outShape } = depthwiseGeometry('depthwiseConv2d', x, w, opts);
+  const y = Tensor.empty(outShape);
   native.depthwiseForward(x.f32, w.f32, y.f32, ...geometry);
-  return record(op, y, [x, w], (g) => {
+  return record('depthwiseConv2d', y, [x, w], (g) => {
     const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
     // Both at once reads the output gradient from memory once.

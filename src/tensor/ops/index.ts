@@ -6,6 +6,7 @@ export { avgPool2d } from './avg-pool2d.ts';
 export { type BatchNormActivation, type BatchNormOptions, batchNorm } from './batch-norm.ts';
 export { type Conv2dOptions, conv2d } from './conv2d.ts';
 export { type CrossEntropyOptions, crossEntropy } from './cross-entropy.ts';
+export { type DepthwiseBatchNormOptions, depthwiseBatchNorm } from './depthwise-batch-norm.ts';
 export { type DepthwiseConv2dOptions, depthwiseConv2d } from './depthwise-conv2d.ts';
 export { dropout } from './dropout.ts';
 export { globalAvgPool } from './global-avg-pool.ts';

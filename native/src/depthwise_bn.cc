@@ -1,0 +1,137 @@
+// Training-mode depthwise conv followed by batch-norm and its activation, fused: the middle layer of
+// an MBConv block. Separately, batch-norm reads the conv's output z once for its statistics and again
+// to normalise it; backward, it writes the gradient of z and the conv reads it back. Here:
+//   forward:  the statistics of each output row as the conv writes it, while it is in cache (one
+//             pass over z saved);
+//   backward: batch-norm's input gradient is computed a group of rows at a time inside the conv's
+//             backward pass (depthwise.h's GradRowsFn), into a per-thread buffer, and never written
+//             out (two passes saved).
+// The arithmetic is batchnorm.cc's (the same row kernels), so results match the unfused ops up to
+// the order of the statistics' sums.
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "batchnorm.h"
+#include "depthwise.h"
+#include "registry.h"
+
+namespace cream {
+
+namespace {
+
+void expectPerChannel(const Napi::CallbackInfo& info, std::initializer_list<size_t> args, const dw::Geometry& g,
+                      const char* op) {
+  for (size_t i : args) dw::expectLength(info, i, g.C, op, "a per-channel array", g);
+}
+
+// depthwiseBnForward(x [N, H, W, C], w [KH, KW, C], N, H, W, C, KH, KW, stride, padH, padW, gamma, beta,
+//                    runningMean, runningVar, momentum, eps, act, z, y, saveMean, saveInvstd)
+// z = depthwise(x, w) [N, Ho, Wo, C]; y = act(batch_norm(z) * gamma + beta) with batch statistics,
+// saved for the backward pass and moved into the running ones as bnForward does in training.
+Napi::Value DepthwiseBnForward(const Napi::CallbackInfo& info) {
+  const char* op = "depthwiseBnForward";
+  const float* x = f32(info, 0);
+  const float* w = f32(info, 1);
+  const dw::Geometry g = dw::geometryArgs(info, 2, op);
+  const float* gamma = f32(info, 11);
+  const float* beta = f32(info, 12);
+  float* runMean = f32(info, 13);
+  float* runVar = f32(info, 14);
+  const double momentum = dbl(info, 15), eps = dbl(info, 16);
+  const int act = bnActivation(info, 17, op);
+  float* z = f32(info, 18);
+  float* y = f32(info, 19);
+  float* saveMean = f32(info, 20);
+  float* saveInvstd = f32(info, 21);
+  const int64_t C = g.C, pixels = g.N * g.Ho * g.Wo;
+  dw::expectLength(info, 0, g.N * g.H * g.W * C, op, "x", g);
+  dw::expectLength(info, 1, g.KH * g.KW * C, op, "w", g);
+  expectPerChannel(info, {11, 12, 13, 14, 20, 21}, g, op);
+  dw::expectLength(info, 18, pixels * C, op, "z", g);
+  dw::expectLength(info, 19, pixels * C, op, "y", g);
+  if (pixels < 2) throw KernelError{std::string(op) + ": training needs more than one value per channel"};
+  const BnKernels& kern = bnKernels();
+
+  // The statistics are sums of z - shift with shift = z's first pixel (as bnForward shifts by its
+  // input's first row, against cancellation), computed up front so that every row can use it.
+  std::vector<float> shift(pad8(C), 0.f);
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t ih = kh - g.padH, iw = kw - g.padW;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+      for (int64_t c = 0; c < C; ++c) shift[c] += x[(ih * g.W + iw) * C + c] * w[(kh * g.KW + kw) * C + c];
+    }
+  }
+  ChannelSums sums(dw::forwardChunks(g), C);
+  const dw::RowsDoneFn stats = [&](int64_t chunk, int64_t begin, int64_t end) {
+    kern.stats(z + begin * g.Wo * C, C, 0, (end - begin) * g.Wo, shift.data(), sums.a(chunk), sums.b(chunk),
+               sums.accA(), sums.accB());
+  };
+  dw::forward(g, x, w, z, &stats);
+  sums.combine();
+  finishTrainingStats(sums.a(0), sums.b(0), shift.data(), pixels, C, momentum, eps, runMean, runVar, saveMean,
+                      saveInvstd);
+  bnApplyRows(act, z, y, pixels, C, BnAffine(saveMean, saveInvstd, gamma, beta, C));
+  return info.Env().Undefined();
+}
+
+// depthwiseBnBackward(x, w, z, dy, N, H, W, C, KH, KW, stride, padH, padW, gamma, beta, mean, invstd,
+//                     act, gx, gw, dgamma, dbeta, scratch)
+// Gradients of depthwiseBnForward's y given dy; mean/invstd are what it saved. dgamma and dbeta may be
+// empty arrays: not wanted. scratch [N, Ho, Wo, C] holds dy act'(.) for swish between the passes (as
+// bnBackward keeps it); other activations take an empty array.
+Napi::Value DepthwiseBnBackward(const Napi::CallbackInfo& info) {
+  const char* op = "depthwiseBnBackward";
+  const float* x = f32(info, 0);
+  const float* w = f32(info, 1);
+  const float* z = f32(info, 2);
+  const float* dy = f32(info, 3);
+  const dw::Geometry g = dw::geometryArgs(info, 4, op);
+  const float* gamma = f32(info, 13);
+  const float* beta = f32(info, 14);
+  const float* mean = f32(info, 15);
+  const float* invstd = f32(info, 16);
+  const int act = bnActivation(info, 17, op);
+  float* gx = f32(info, 18);
+  float* gw = f32(info, 19);
+  float* dgamma = f32(info, 20);
+  float* dbeta = f32(info, 21);
+  float* scratch = f32(info, 22);
+  const int64_t C = g.C, pixels = g.N * g.Ho * g.Wo, rowFloats = g.Wo * C;
+  const bool wantGamma = len(info, 20) != 0, wantBeta = len(info, 21) != 0, keepDz = len(info, 22) != 0;
+  dw::expectLength(info, 0, g.N * g.H * g.W * C, op, "x", g);
+  dw::expectLength(info, 1, g.KH * g.KW * C, op, "w", g);
+  dw::expectLength(info, 2, pixels * C, op, "z", g);
+  dw::expectLength(info, 3, pixels * C, op, "dy", g);
+  expectPerChannel(info, {13, 14, 15, 16}, g, op);
+  dw::expectLength(info, 18, g.N * g.H * g.W * C, op, "gx", g);
+  dw::expectLength(info, 19, g.KH * g.KW * C, op, "gw", g);
+  if (wantGamma) expectPerChannel(info, {20}, g, op);
+  if (wantBeta) expectPerChannel(info, {21}, g, op);
+  if (keepDz) dw::expectLength(info, 22, pixels * C, op, "scratch", g);
+  const BnKernels& kern = bnKernels();
+  const BnAffine a(mean, invstd, gamma, beta, C);
+
+  std::vector<double> sdz(pad8(C)), sdzx(pad8(C));
+  bnGradSums(act, z, dy, pixels, C, a, invstd, keepDz ? scratch : nullptr, sdz.data(), sdzx.data(),
+             wantGamma ? dgamma : nullptr, wantBeta ? dbeta : nullptr);
+  const BnGradCoefficients kc(gamma, invstd, sdz.data(), sdzx.data(), pixels, C, true);
+  // With dz kept, the rows come from it as the gradient of an activation-free batch-norm.
+  const float* src = keepDz ? scratch : dy;
+  const auto gradInput = kern.gradInput[keepDz ? kBnActNone : act];
+  const dw::GradRowsFn rows = [&](int64_t row0, int64_t count, float* out) {
+    gradInput(z + row0 * rowFloats, src + row0 * rowFloats, out, C, 0, count * g.Wo, a.mean.data(), a.s.data(),
+              a.beta.data(), kc.k1.data(), kc.k2.data(), kc.k3.data());
+  };
+  dw::backward(g, x, nullptr, w, gx, gw, &rows);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+CREAM_EXPORT("depthwiseBnForward", DepthwiseBnForward);
+CREAM_EXPORT("depthwiseBnBackward", DepthwiseBnBackward);
+
+}  // namespace cream
