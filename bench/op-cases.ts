@@ -203,7 +203,7 @@ function activationCase(name: string, shape: number[]): OpCase {
 
 /**
  * MBConv without SE: 1x1 expand, BN+ReLU6, depthwise kxk, BN+ReLU6, 1x1 project, BN, run as the
- * engine's blocks run it (src/nn/conv-bn.ts: each 1x1 conv fused with its batch-norm). FLOPs: the convs.
+ * engine's blocks run it (src/nn/conv-bn.ts: each conv fused with its batch-norm). FLOPs: the convs.
  */
 function blockCase(shape: number[], expand: number, k: number): OpCase {
   const [n, h, w, c] = shape;
@@ -221,7 +221,7 @@ function blockCase(shape: number[], expand: number, k: number): OpCase {
     xGrad: true,
     fwdFlops: fwd,
     fwdBwdFlops: 3 * fwd,
-    needs: ['pointwiseBatchNorm', 'depthwiseConv2d', 'batchNorm'],
+    needs: ['pointwiseBatchNorm', 'depthwiseBatchNorm'],
     setup: () => {
       const x = input(shape, true);
       const w1 = param([1, 1, c, mid]);
@@ -230,8 +230,8 @@ function blockCase(shape: number[], expand: number, k: number): OpCase {
       const bn1 = batchNormArgs(mid);
       const bn2 = batchNormArgs(mid);
       const bn3 = batchNormArgs(c);
-      const bn = (t: Tensor, a: Tensor[], act: string) =>
-        op('batchNorm')!(t, a[0], a[1], a[2], a[3], { training: true, momentum: 0.1, eps: 1e-5, act });
+      const dwBn = (t: Tensor, a: Tensor[], act: string) =>
+        op('depthwiseBatchNorm')!(t, wd, a[0], a[1], a[2], a[3], { momentum: 0.1, eps: 1e-5, act, padding: k >> 1 });
       const convBn = (t: Tensor, w: Tensor, a: Tensor[], act: string) =>
         op('pointwiseBatchNorm')!(t, w, a[0], a[1], a[2], a[3], { momentum: 0.1, eps: 1e-5, act });
       return {
@@ -239,7 +239,7 @@ function blockCase(shape: number[], expand: number, k: number): OpCase {
         params: [w1, wd, w2, bn1[0], bn1[1], bn2[0], bn2[1], bn3[0], bn3[1]],
         forward: () => {
           const e = convBn(x, w1, bn1, 'relu6');
-          const d = bn(op('depthwiseConv2d')!(e, wd, { stride: 1, padding: k >> 1 }), bn2, 'relu6');
+          const d = dwBn(e, bn2, 'relu6');
           return convBn(d, w2, bn3, 'none');
         },
       };
