@@ -13,8 +13,9 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
+import { assertConvBnStep, maxRelDiff } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
-import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
+import { readTorchFixture } from '../helpers/torch-fixture.ts';
 
 interface Layer {
   x: Tensor;
@@ -63,40 +64,15 @@ function trainStep(f: Run, l: Layer): Float32Array[] {
   return result;
 }
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
 const NAMES = ['y', 'gx', 'gw', 'ggamma', 'gbeta', 'runningMean', 'runningVar'];
 
 describe('depthwiseBatchNorm (depthwise conv + training batch-norm + act, fused)', () => {
   for (const name of ['dwbn_train_swish_k3_s1', 'dwbn_train_relu6_k5_s2']) {
     test(`matches PyTorch: ${name}`, () => {
       const c = readTorchFixture('norm_act.json')[name];
-      const [x, w, gamma, beta] = [c.x, c.w, c.gamma, c.beta].map(load);
-      const runningMean = load(c.runningMean);
-      const runningVar = load(c.runningVar);
       const stride = c.params.data[1] as 1 | 2;
       const act = name.split('_')[2] as BatchNormActivation;
-      for (const t of [x, w, gamma, beta]) t.requiresGrad = true;
-      tidy(() => {
-        const y = depthwiseBatchNorm(x, w, gamma, beta, runningMean, runningVar, { stride, act });
-        assertClose(y, c.y, 1e-4, 1e-4, 'y');
-        backward(y, load(c.gy));
-      });
-      assertClose(x.grad!, c.gx, 2e-4, 2e-4, 'gx');
-      assertClose(w.grad!, c.gw, 2e-4, 2e-4, 'gw');
-      assertClose(gamma.grad!, c.ggamma, 2e-4, 2e-4, 'ggamma');
-      assertClose(beta.grad!, c.gbeta, 2e-4, 2e-4, 'gbeta');
-      assertClose(runningMean, c.runningMeanAfter, 1e-6, 1e-6, 'runningMean');
-      assertClose(runningVar, c.runningVarAfter, 1e-6, 1e-6, 'runningVar');
+      assertConvBnStep(c, (x, w, g, b, rm, rv) => depthwiseBatchNorm(x, w, g, b, rm, rv, { stride, act }));
     });
   }
 

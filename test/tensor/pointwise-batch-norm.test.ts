@@ -15,22 +15,12 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
+import { assertConvBnStep, maxRelDiff } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
-import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
+import { readTorchFixture } from '../helpers/torch-fixture.ts';
 
 const fixtures = readTorchFixture('norm_act.json');
 const ACTS: BatchNormActivation[] = ['none', 'relu', 'relu6', 'swish'];
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 /** Output, the four gradients and the running statistics of one training step of `f`. */
 function trainStep(
@@ -80,21 +70,7 @@ describe('pointwiseBatchNorm (1x1 conv + training batch-norm + act, fused)', () 
   for (const act of ACTS) {
     const c = fixtures[`convbn_train_${act}`];
     test(`matches PyTorch: ${act}`, () => {
-      const [x, w, gamma, beta] = [c.x, c.w, c.gamma, c.beta].map(load);
-      const runningMean = load(c.runningMean);
-      const runningVar = load(c.runningVar);
-      for (const t of [x, w, gamma, beta]) t.requiresGrad = true;
-      tidy(() => {
-        const y = pointwiseBatchNorm(x, w, gamma, beta, runningMean, runningVar, { act });
-        assertClose(y, c.y, 1e-4, 1e-4, 'y');
-        backward(y, load(c.gy));
-      });
-      assertClose(x.grad!, c.gx, 2e-4, 2e-4, 'gx');
-      assertClose(w.grad!, c.gw, 2e-4, 2e-4, 'gw');
-      assertClose(gamma.grad!, c.ggamma, 2e-4, 2e-4, 'ggamma');
-      assertClose(beta.grad!, c.gbeta, 2e-4, 2e-4, 'gbeta');
-      assertClose(runningMean, c.runningMeanAfter, 1e-6, 1e-6, 'runningMean');
-      assertClose(runningVar, c.runningVarAfter, 1e-6, 1e-6, 'runningVar');
+      assertConvBnStep(c, (x, w, gamma, beta, rm, rv) => pointwiseBatchNorm(x, w, gamma, beta, rm, rv, { act }));
     });
   }
 

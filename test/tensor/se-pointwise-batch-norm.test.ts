@@ -15,6 +15,7 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
+import { maxRelDiff } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
 
@@ -79,17 +80,6 @@ function trainStep(f: Block, l: Layer): Float32Array[] {
   rm.dispose();
   rv.dispose();
   return result;
-}
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 describe('sePointwiseBatchNorm (squeeze-excite + 1x1 conv + training batch-norm, fused)', () => {

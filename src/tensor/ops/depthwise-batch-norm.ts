@@ -1,10 +1,9 @@
 import { native } from '../native.ts';
 import { needsGrad, record } from '../tape.ts';
 import { Tensor } from '../tensor.ts';
-import { ACTIVATION_CODES } from './activation.ts';
 import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
 import { depthwiseGeometry } from './depthwise-conv2d.ts';
-import { EMPTY } from './gemm-grads.ts';
+import { dataOrEmpty, FusedBatchNorm } from './fused-batch-norm.ts';
 
 export interface DepthwiseBatchNormOptions {
   /** Same along H and W. Default 1. */
@@ -41,60 +40,31 @@ export function depthwiseBatchNorm(
   if (outShape[0] * outShape[1] * outShape[2] < 2) {
     throw new Error(`${op}: training needs more than one value per channel, got output [${outShape.join(', ')}]`);
   }
-  const code = ACTIVATION_CODES[act];
-  // z = the conv's output, batch-norm's input, kept for the backward pass (as the unfused ops keep it).
-  const z = Tensor.empty(outShape);
-  const out = Tensor.empty(outShape);
-  const mean = Tensor.empty([C]);
-  const invstd = Tensor.empty([C]);
-  native.depthwiseBnForward(
-    x.f32,
-    w.f32,
-    ...geometry,
-    gamma.f32,
-    beta.f32,
-    runningMean.f32,
-    runningVar.f32,
-    momentum,
-    eps,
-    code,
-    z.f32,
-    out.f32,
-    mean.f32,
-    invstd.f32,
-  );
+  const bn = new FusedBatchNorm({ gamma, beta, runningMean, runningVar }, outShape, { momentum, eps, act });
+  native.depthwiseBnForward(x.f32, w.f32, ...geometry, ...bn.forwardArgs());
   if (!needsGrad([x, w, gamma, beta])) {
-    for (const t of [z, mean, invstd]) t.dispose();
-    return out;
+    bn.disposeSaved();
+    return bn.out;
   }
-  // Snapshot the affine parameters, as batchNorm does: an optimiser step before backward must not
-  // change the gradient.
-  const gammaAt = gamma.f32.slice();
-  const betaAt = beta.f32.slice();
-  return record(op, out, [x, w, gamma, beta], (g) => {
+  bn.snapshot();
+  return record(op, bn.out, [x, w, gamma, beta], (g) => {
     // The kernel makes both conv gradients in one pass; one not wanted is dropped.
     const gx = Tensor.empty(x.shape);
     const gw = Tensor.empty(w.shape);
-    const gGamma = gamma.requiresGrad ? Tensor.empty([C]) : null;
-    const gBeta = beta.requiresGrad ? Tensor.empty([C]) : null;
-    // Swish's derivative is kept between the kernel's two passes rather than computed twice.
-    const scratch = act === 'swish' ? Tensor.empty(outShape) : null;
+    const { gGamma, gBeta, scratch } = bn.gradBuffers();
     native.depthwiseBnBackward(
       x.f32,
       w.f32,
-      z.f32,
+      bn.z.f32,
       g.f32,
       ...geometry,
-      gammaAt,
-      betaAt,
-      mean.f32,
-      invstd.f32,
-      code,
+      ...bn.savedArgs(),
+      bn.code,
       gx.f32,
       gw.f32,
-      gGamma ? gGamma.f32 : EMPTY,
-      gBeta ? gBeta.f32 : EMPTY,
-      scratch ? scratch.f32 : EMPTY,
+      dataOrEmpty(gGamma),
+      dataOrEmpty(gBeta),
+      dataOrEmpty(scratch),
     );
     scratch?.dispose();
     return [keepIf(gx, x.requiresGrad), keepIf(gw, w.requiresGrad), gGamma, gBeta];

@@ -1,9 +1,9 @@
 import { native } from '../native.ts';
 import { needsGrad, record } from '../tape.ts';
 import { shapeString, Tensor } from '../tensor.ts';
-import { ACTIVATION_CODES } from './activation.ts';
 import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
 import { float32, rank } from './check.ts';
+import { dataOrEmpty, FusedBatchNorm } from './fused-batch-norm.ts';
 import { EMPTY } from './gemm-grads.ts';
 
 export interface PointwiseBatchNormOptions {
@@ -65,66 +65,41 @@ export function pointwiseBatchNorm(
       act,
     },
   );
-  const code = ACTIVATION_CODES[act];
-  const grad = needsGrad([x, w, gamma, beta]);
-  // z = conv(x) is batch-norm's input, kept for the backward pass (as the unfused ops keep it).
-  const z = Tensor.empty(outShape);
-  const out = Tensor.empty(outShape);
-  const mean = Tensor.empty([cout]);
-  const invstd = Tensor.empty([cout]);
+  const bn = new FusedBatchNorm({ gamma, beta, runningMean, runningVar }, outShape, { momentum, eps, act });
   native.pointwiseBnForward(
     x.f32,
     w.f32,
     m,
     cin,
     cout,
-    gamma.f32,
-    beta.f32,
-    runningMean.f32,
-    runningVar.f32,
-    momentum,
-    eps,
-    code,
-    z.f32,
-    out.f32,
-    mean.f32,
-    invstd.f32,
+    ...bn.forwardArgs(),
     EMPTY, // no squeeze-excite scaling (sePointwiseBatchNorm)
     1,
   );
-  if (!grad) {
-    for (const t of [z, mean, invstd]) t.dispose();
-    return out;
+  if (!needsGrad([x, w, gamma, beta])) {
+    bn.disposeSaved();
+    return bn.out;
   }
-  // Snapshot the affine parameters, as batchNorm does: an optimiser step before backward must not
-  // change the gradient.
-  const gammaAt = gamma.f32.slice();
-  const betaAt = beta.f32.slice();
-  return record(op, out, [x, w, gamma, beta], (g) => {
+  bn.snapshot();
+  return record(op, bn.out, [x, w, gamma, beta], (g) => {
     const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
-    const gGamma = gamma.requiresGrad ? Tensor.empty([cout]) : null;
-    const gBeta = beta.requiresGrad ? Tensor.empty([cout]) : null;
-    // Swish's derivative is kept between the kernel's two passes rather than computed twice.
-    const scratch = act === 'swish' ? Tensor.empty(outShape) : null;
+    const { gGamma, gBeta, scratch } = bn.gradBuffers();
     native.pointwiseBnBackward(
       x.f32,
       w.f32,
-      z.f32,
+      bn.z.f32,
       g.f32,
       m,
       cin,
       cout,
-      gammaAt,
-      betaAt,
-      mean.f32,
-      invstd.f32,
-      code,
-      gx ? gx.f32 : EMPTY,
-      gw ? gw.f32 : EMPTY,
-      gGamma ? gGamma.f32 : EMPTY,
-      gBeta ? gBeta.f32 : EMPTY,
-      scratch ? scratch.f32 : EMPTY,
+      ...bn.savedArgs(),
+      bn.code,
+      dataOrEmpty(gx),
+      dataOrEmpty(gw),
+      dataOrEmpty(gGamma),
+      dataOrEmpty(gBeta),
+      dataOrEmpty(scratch),
     );
     scratch?.dispose();
     return [gx, gw, gGamma, gBeta];

@@ -1,8 +1,7 @@
 import { native } from '../native.ts';
 import { needsGrad, record } from '../tape.ts';
 import { Tensor } from '../tensor.ts';
-import { ACTIVATION_CODES } from './activation.ts';
-import { EMPTY } from './gemm-grads.ts';
+import { dataOrEmpty, FusedBatchNorm } from './fused-batch-norm.ts';
 import { checkPointwiseBatchNorm } from './pointwise-batch-norm.ts';
 import { checkSeGate, disposeSeGate, type SeGateWeights, seGateBackward, seGateForward } from './se-gate.ts';
 
@@ -33,70 +32,42 @@ export function sePointwiseBatchNorm(
   const op = 'sePointwiseBatchNorm';
   const { momentum = 0.1, eps = 1e-5 } = opts;
   checkSeGate(op, x, se);
-  const bn = { gamma, beta, runningMean, runningVar };
-  const { m, cin, cout, outShape } = checkPointwiseBatchNorm(op, x, w, bn, { momentum, eps, act: 'none' });
+  const params = { gamma, beta, runningMean, runningVar };
+  const bnOpts = { momentum, eps, act: 'none' as const };
+  const { m, cin, cout, outShape } = checkPointwiseBatchNorm(op, x, w, params, bnOpts);
   const [n, h, wd] = x.shape;
   const hw = h * wd;
   const gate = seGateForward(x, se);
-  const z = Tensor.empty(outShape);
-  const out = Tensor.empty(outShape);
-  const mean = Tensor.empty([cout]);
-  const invstd = Tensor.empty([cout]);
-  native.pointwiseBnForward(
-    x.f32,
-    w.f32,
-    m,
-    cin,
-    cout,
-    gamma.f32,
-    beta.f32,
-    runningMean.f32,
-    runningVar.f32,
-    momentum,
-    eps,
-    ACTIVATION_CODES.none,
-    z.f32,
-    out.f32,
-    mean.f32,
-    invstd.f32,
-    gate.scale.f32,
-    hw,
-  );
+  const bn = new FusedBatchNorm(params, outShape, bnOpts);
+  native.pointwiseBnForward(x.f32, w.f32, m, cin, cout, ...bn.forwardArgs(), gate.scale.f32, hw);
   const inputs = [x, se.wReduce, se.bReduce, se.wExpand, se.bExpand, w, gamma, beta];
   if (!needsGrad(inputs)) {
-    for (const t of [z, mean, invstd]) t.dispose();
+    bn.disposeSaved();
     disposeSeGate(gate);
-    return out;
+    return bn.out;
   }
-  // Snapshot the affine parameters, as batchNorm does: an optimiser step before backward must not
-  // change the gradient.
-  const gammaAt = gamma.f32.slice();
-  const betaAt = beta.f32.slice();
-  return record(op, out, inputs, (g) => {
+  bn.snapshot();
+  return record(op, bn.out, inputs, (g) => {
     const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
-    const gGamma = gamma.requiresGrad ? Tensor.empty([cout]) : null;
-    const gBeta = beta.requiresGrad ? Tensor.empty([cout]) : null;
+    const { gGamma, gBeta } = bn.gradBuffers();
     const seWeights = [se.wReduce, se.bReduce, se.wExpand, se.bExpand];
     const gScale = x.requiresGrad || seWeights.some((t) => t.requiresGrad) ? Tensor.empty([n, cin]) : null;
     const sums = new Float64Array(2 * cout);
     native.sePointwiseBnBackwardWeights(
       x.f32,
       w.f32,
-      z.f32,
+      bn.z.f32,
       g.f32,
       m,
       cin,
       cout,
       hw,
       gate.scale.f32,
-      gammaAt,
-      betaAt,
-      mean.f32,
-      invstd.f32,
-      gw ? gw.f32 : EMPTY,
-      gGamma ? gGamma.f32 : EMPTY,
-      gBeta ? gBeta.f32 : EMPTY,
-      gScale ? gScale.f32 : EMPTY,
+      ...bn.savedArgs(),
+      dataOrEmpty(gw),
+      dataOrEmpty(gGamma),
+      dataOrEmpty(gBeta),
+      dataOrEmpty(gScale),
       sums,
     );
     const seGrads = gScale ? seGateBackward(gate, se, gScale, x.requiresGrad) : null;
@@ -106,7 +77,7 @@ export function sePointwiseBatchNorm(
       gx = Tensor.empty(x.shape);
       native.sePointwiseBnBackwardInput(
         w.f32,
-        z.f32,
+        bn.z.f32,
         g.f32,
         m,
         cin,
@@ -114,10 +85,7 @@ export function sePointwiseBatchNorm(
         hw,
         gate.scale.f32,
         seGrads.gPooled.f32,
-        gammaAt,
-        betaAt,
-        mean.f32,
-        invstd.f32,
+        ...bn.savedArgs(),
         sums,
         gx.f32,
       );
