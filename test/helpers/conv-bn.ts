@@ -17,6 +17,20 @@ export function maxRelDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /**
+ * What a training step left: its output, each parameter's gradient and the running statistics, as
+ * arrays. Clears the gradients and disposes the statistics (copies made for the step).
+ */
+export function stepResults(out: Float32Array, params: Tensor[], runningStats: Tensor[]): Float32Array[] {
+  const result = [out, ...params.map((p) => p.grad!.f32.slice()), ...runningStats.map((t) => t.f32.slice())];
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+  for (const t of runningStats) t.dispose();
+  return result;
+}
+
+/**
  * One training step of `run` on the inputs of a norm_act.json conv + batch-norm case (x, w, gamma,
  * beta, running statistics), checked against PyTorch: the output, the four gradients and the
  * running statistics after.

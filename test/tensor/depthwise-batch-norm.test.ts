@@ -13,7 +13,7 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
-import { assertConvBnStep, maxRelDiff } from '../helpers/conv-bn.ts';
+import { assertConvBnStep, maxRelDiff, stepResults } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { readTorchFixture } from '../helpers/torch-fixture.ts';
 
@@ -54,14 +54,7 @@ function trainStep(f: Run, l: Layer): Float32Array[] {
     out = y.f32.slice();
     backward(y, randomTensor([...y.shape], testRandom(99)));
   });
-  const result = [out, ...params.map((p) => p.grad!.f32.slice()), rm.f32.slice(), rv.f32.slice()];
-  for (const p of params) {
-    p.grad?.dispose();
-    p.grad = null;
-  }
-  rm.dispose();
-  rv.dispose();
-  return result;
+  return stepResults(out, params, [rm, rv]);
 }
 
 const NAMES = ['y', 'gx', 'gw', 'ggamma', 'gbeta', 'runningMean', 'runningVar'];
