@@ -465,7 +465,7 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
         for (int64_t oh0 = 0; oh0 < g.Ho; oh0 += group) {
           const int m = static_cast<int>(std::min<int64_t>(group, g.Ho - oh0));
           const int64_t row0 = n * g.Ho + oh0;
-          GradRows rows{gy + row0 * rowFloats, row0, rowFloats};
+          GradRows rows{gy, 0, rowFloats};
           if (gradRows) {
             float* image = imageGrads.get(tid);
             if (oh0 >= filled) {

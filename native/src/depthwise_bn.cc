@@ -3,9 +3,9 @@
 // to normalise it; backward, it writes the gradient of z and the conv reads it back. Here:
 //   forward:  the statistics of each output row as the conv writes it, while it is in cache (one
 //             pass over z saved);
-//   backward: batch-norm's input gradient is computed a group of rows at a time inside the conv's
-//             backward pass (depthwise.h's GradRowsFn), into a per-thread buffer, and never written
-//             out (two passes saved).
+//   backward: batch-norm's input gradient is computed a few rows at a time inside the conv's
+//             backward pass (depthwise.h's GradRowsFn), into a per-thread buffer of one image, and
+//             never written out (two passes saved).
 // The arithmetic is batchnorm.cc's (the same row kernels), so results match the unfused ops up to
 // the order of the statistics' sums.
 #include <cstdint>
