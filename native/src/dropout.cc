@@ -23,6 +23,28 @@ inline uint32_t mix32(uint32_t x) {
   return x;
 }
 
+// y[i] = x[i] * scale where the hash of (key, i) clears the threshold, else 0, for i in [i0, i1).
+// Cloned for AVX2, whose 32-bit vector multiply runs the hash 8 lanes at a time (the baseline clone
+// emulates that multiply on 4). 16 us instead of 261 for [128, 640] here, the classifier's input.
+__attribute__((target_clones("avx2", "default"))) void dropoutRange(const float* x, float* y, int64_t i0, int64_t i1,
+                                                                    uint32_t key1, uint32_t key2,
+                                                                    uint32_t threshold, float scale) {
+  // 32-bit counters from the range's start, and a dropped value zeroed by masking its bits (exactly
+  // +0, whatever x holds): the form GCC vectorises; a select of x * scale or 0 stayed scalar.
+  const uint32_t n = static_cast<uint32_t>(i1 - i0), first = static_cast<uint32_t>(i0);
+  const float* xs = x + i0;
+  float* ys = y + i0;
+  for (uint32_t j = 0; j < n; ++j) {
+    const uint32_t h = mix32(mix32(first + j + key1) ^ key2);
+    const uint32_t keep = 0u - static_cast<uint32_t>((h >> 8) >= threshold);
+    const float v = xs[j] * scale;
+    uint32_t bits;
+    __builtin_memcpy(&bits, &v, sizeof bits);
+    bits &= keep;
+    __builtin_memcpy(ys + j, &bits, sizeof bits);
+  }
+}
+
 }  // namespace
 
 // dropoutApply(x, p, seed, y): y = x / (1 - p) where kept, else 0. Used for the forward (x) and
@@ -41,13 +63,8 @@ static Napi::Value DropoutApply(const Napi::CallbackInfo& info) {
   const float scale = p < 1 ? static_cast<float>(1.0 / (1.0 - p)) : 0.f;
   const uint32_t key1 = mix32(static_cast<uint32_t>(seed) ^ 0x9e3779b9U);
   const uint32_t key2 = mix32(static_cast<uint32_t>(static_cast<uint64_t>(seed) >> 32) + key1);
-  parallelRows(n, rowThreads(n), [&](int64_t i0, int64_t i1, int) {
-#pragma omp simd
-    for (int64_t i = i0; i < i1; ++i) {
-      const uint32_t h = mix32(mix32(static_cast<uint32_t>(i) + key1) ^ key2);
-      y[i] = (h >> 8) >= threshold ? x[i] * scale : 0.f;
-    }
-  });
+  parallelRows(n, rowThreads(n),
+               [&](int64_t i0, int64_t i1, int) { dropoutRange(x, y, i0, i1, key1, key2, threshold, scale); });
   return info.Env().Undefined();
 }
 
