@@ -1,4 +1,6 @@
 // Fused optimiser updates: one pass over parameter, gradient and state instead of four JS loops.
+#include <omp.h>
+
 #include <cmath>
 
 #include "registry.h"
@@ -6,6 +8,19 @@
 namespace cream {
 
 static constexpr int64_t kParallelMin = 1 << 15;
+
+// The SGD update over [i0, i1), one loop per case so that each vectorises (with the choices inside
+// the loop GCC vectorised one variant on 4 lanes); cloned for AVX2.
+template <bool kFirst, bool kNesterov>
+__attribute__((target_clones("avx2", "default"))) void sgdRange(float* p, const float* g, float* buf, int64_t i0,
+                                                                int64_t i1, float lr, float m, float wd) {
+  for (int64_t i = i0; i < i1; ++i) {
+    const float d = g[i] + wd * p[i];
+    const float b = kFirst ? d : m * buf[i] + d;
+    buf[i] = b;
+    p[i] -= lr * (kNesterov ? d + m * b : b);
+  }
+}
 
 // sgdStep(param, grad, momentumBuf, lr, momentum, weightDecay, nesterov, firstStep)
 // PyTorch SGD semantics (dampening 0): d = g + wd p; buf = d on the first step, else m buf + d;
@@ -20,13 +35,11 @@ static Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   if (len(info, 1) != static_cast<size_t>(n) || len(info, 2) != static_cast<size_t>(n)) {
     throw KernelError{"sgdStep: parameter, gradient and momentum buffer lengths differ"};
   }
-#pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = g[i] + wd * p[i];
-    const float b = first ? d : m * buf[i] + d;
-    buf[i] = b;
-    p[i] -= lr * (nesterov ? d + m * b : b);
-  }
+  const auto step = first ? (nesterov ? sgdRange<true, true> : sgdRange<true, false>)
+                          : (nesterov ? sgdRange<false, true> : sgdRange<false, false>);
+  const int64_t chunks = n >= kParallelMin ? omp_get_max_threads() : 1;
+#pragma omp parallel for if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) step(p, g, buf, n * c / chunks, n * (c + 1) / chunks, lr, m, wd);
   return info.Env().Undefined();
 }
 
