@@ -43,6 +43,26 @@ static Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The RMSprop update over [i0, i1), with or without momentum, cloned for AVX2 (the addon is built
+// with -fno-math-errno, so the square root vectorises).
+template <bool kMomentum>
+__attribute__((target_clones("avx2", "default"))) void rmspropRange(
+    float* p, const float* g, float* sq, float* buf, int64_t i0, int64_t i1, float lr, float alpha, float eps, float m,
+    float wd) {
+  for (int64_t i = i0; i < i1; ++i) {
+    const float d = g[i] + wd * p[i];
+    const float s = sq[i] + (1.0f - alpha) * (d * d - sq[i]);
+    sq[i] = s;
+    const float step = d / std::sqrt(s + eps);
+    if (kMomentum) {
+      buf[i] = m * buf[i] + lr * step;
+      p[i] -= buf[i];
+    } else {
+      p[i] -= lr * step;
+    }
+  }
+}
+
 // rmspropTfStep(param, grad, squareAvg, momentumBuf, lr, alpha, eps, momentum, weightDecay)
 // TensorFlow's RMSprop as timm's RMSpropTF: eps inside the sqrt, lr applied inside the momentum.
 static Napi::Value RmspropTfStep(const Napi::CallbackInfo& info) {
@@ -56,18 +76,11 @@ static Napi::Value RmspropTfStep(const Napi::CallbackInfo& info) {
       len(info, 3) != static_cast<size_t>(n)) {
     throw KernelError{"rmspropTfStep: parameter, gradient and state lengths differ"};
   }
-#pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = g[i] + wd * p[i];
-    const float s = sq[i] + (1.0f - alpha) * (d * d - sq[i]);
-    sq[i] = s;
-    const float step = d / std::sqrt(s + eps);
-    if (m > 0) {
-      buf[i] = m * buf[i] + lr * step;
-      p[i] -= buf[i];
-    } else {
-      p[i] -= lr * step;
-    }
+  const auto step = m > 0 ? rmspropRange<true> : rmspropRange<false>;
+  const int64_t chunks = n >= kParallelMin ? omp_get_max_threads() : 1;
+#pragma omp parallel for if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    step(p, g, sq, buf, n * c / chunks, n * (c + 1) / chunks, lr, alpha, eps, m, wd);
   }
   return info.Env().Undefined();
 }
