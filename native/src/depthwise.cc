@@ -202,11 +202,7 @@ void backward(const Geometry& g, const float* x, const float* gy, const float* w
               const GradRowsFn* gradRows) {
   if (useAvx2(g)) return backwardAvx2(g, x, gy, w, gx, gw, gradRows);
   std::vector<float> whole;
-  if (gradRows) {
-    whole.resize(static_cast<size_t>(g.N * g.Ho * g.Wo * g.C));
-    (*gradRows)(0, g.N * g.Ho, whole.data());
-    gy = whole.data();
-  }
+  if (gradRows) gy = wholeGrad(g, *gradRows, whole);
   backwardInputScalar(g, gy, w, gx);
   backwardWeightScalar(g, x, gy, gw);
 }

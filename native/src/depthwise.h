@@ -51,6 +51,14 @@ using RowsDoneFn = std::function<void(int64_t chunk, int64_t begin, int64_t end)
 // gradient, fused).
 using GradRowsFn = std::function<void(int64_t row0, int64_t rows, float* out)>;
 
+// The whole output gradient from gradRows, written to `store`, for the passes that read gy as one
+// tensor (the scalar kernels, the vector kernels' row-parallel passes).
+inline const float* wholeGrad(const Geometry& g, const GradRowsFn& gradRows, std::vector<float>& store) {
+  store.resize(static_cast<size_t>(g.N * g.Ho * g.Wo * g.C));
+  gradRows(0, g.N * g.Ho, store.data());
+  return store.data();
+}
+
 // Geometry from arguments first..first+8 (N, H, W, C, KH, KW, stride, padH, padW), checked, with the
 // output size filled in.
 Geometry geometryArgs(const Napi::CallbackInfo& info, size_t first, const char* op);

@@ -427,12 +427,7 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
                   const GradRowsFn* gradRows) {
   const int threads = threadsFor(g);
   std::vector<float> whole;
-  if (gradRows && g.N < threads) {
-    // The row-parallel passes below read gy whole.
-    whole.resize(static_cast<size_t>(g.N * g.Ho * g.Wo * g.C));
-    (*gradRows)(0, g.N * g.Ho, whole.data());
-    gy = whole.data();
-  }
+  if (gradRows && g.N < threads) gy = wholeGrad(g, *gradRows, whole);  // the row-parallel passes below
   if (g.N < threads) {
     // Whole images per thread would leave threads idle: two row-parallel passes instead.
     backwardInputAvx2(g, gy, w, gx);
