@@ -1,14 +1,11 @@
 // Elementwise kernels on flat float32 arrays (same length unless stated). Parallel only above a
 // size where OpenMP's fork/join cost (~1-2 us) is repaid.
-#include <omp.h>
-
 #include <algorithm>
 
+#include "reduce_parallel.h"
 #include "registry.h"
 
 namespace cream {
-
-static constexpr int64_t kParallelMin = 1 << 15;
 
 static void checkSame(const char* op, size_t a, size_t b) {
   if (a != b) throw KernelError{std::string(op) + ": length mismatch " + std::to_string(a) + " vs " + std::to_string(b)};
@@ -31,12 +28,10 @@ __attribute__((target_clones("avx2", "default"))) void ewRange(float* out, const
   }
 }
 
-// ewRange over [0, n), in one contiguous chunk per thread above kParallelMin.
+// ewRange over [0, n), in one contiguous block per thread above the parallel threshold.
 template <Ew kOp>
 void ew(int64_t n, float* out, const float* a, const float* b = nullptr, float s = 0.f, float t = 0.f) {
-  const int64_t chunks = n >= kParallelMin ? omp_get_max_threads() : 1;
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (int64_t c = 0; c < chunks; ++c) ewRange<kOp>(out, a, b, s, t, n * c / chunks, n * (c + 1) / chunks);
+  parallelRows(n, rowThreads(n), [&](int64_t i0, int64_t i1, int) { ewRange<kOp>(out, a, b, s, t, i0, i1); });
 }
 
 // axpy(y, x, a): y += a * x
@@ -92,7 +87,7 @@ static Napi::Value Dot(const Napi::CallbackInfo& info) {
   checkSame("dot", len(info, 0), len(info, 1));
   const int64_t n = len(info, 0);
   double s = 0;
-#pragma omp parallel for simd reduction(+ : s) if (n >= kParallelMin)
+#pragma omp parallel for simd reduction(+ : s) if (n >= kRowParallelMin)
   for (int64_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
   return Napi::Number::New(info.Env(), s);
 }

@@ -1,13 +1,10 @@
 // Fused optimiser updates: one pass over parameter, gradient and state instead of four JS loops.
-#include <omp.h>
-
 #include <cmath>
 
+#include "reduce_parallel.h"
 #include "registry.h"
 
 namespace cream {
-
-static constexpr int64_t kParallelMin = 1 << 15;
 
 // The SGD update over [i0, i1), one loop per case so that each vectorises (with the choices inside
 // the loop GCC vectorised one variant on 4 lanes); cloned for AVX2.
@@ -37,9 +34,7 @@ static Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   }
   const auto step = first ? (nesterov ? sgdRange<true, true> : sgdRange<true, false>)
                           : (nesterov ? sgdRange<false, true> : sgdRange<false, false>);
-  const int64_t chunks = n >= kParallelMin ? omp_get_max_threads() : 1;
-#pragma omp parallel for if (chunks > 1)
-  for (int64_t c = 0; c < chunks; ++c) step(p, g, buf, n * c / chunks, n * (c + 1) / chunks, lr, m, wd);
+  parallelRows(n, rowThreads(n), [&](int64_t i0, int64_t i1, int) { step(p, g, buf, i0, i1, lr, m, wd); });
   return info.Env().Undefined();
 }
 
@@ -77,11 +72,8 @@ static Napi::Value RmspropTfStep(const Napi::CallbackInfo& info) {
     throw KernelError{"rmspropTfStep: parameter, gradient and state lengths differ"};
   }
   const auto step = m > 0 ? rmspropRange<true> : rmspropRange<false>;
-  const int64_t chunks = n >= kParallelMin ? omp_get_max_threads() : 1;
-#pragma omp parallel for if (chunks > 1)
-  for (int64_t c = 0; c < chunks; ++c) {
-    step(p, g, sq, buf, n * c / chunks, n * (c + 1) / chunks, lr, alpha, eps, m, wd);
-  }
+  parallelRows(n, rowThreads(n),
+               [&](int64_t i0, int64_t i1, int) { step(p, g, sq, buf, i0, i1, lr, alpha, eps, m, wd); });
   return info.Env().Undefined();
 }
 
