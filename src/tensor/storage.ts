@@ -2,6 +2,8 @@
 // shapes every step, so after the first steps no large buffer is allocated (fresh large buffers cost
 // page faults on first touch). Storage is reference counted: reshapes share one buffer.
 
+import { native } from './native.ts';
+
 export type DType = 'float32' | 'int32';
 type Buffer = Float32Array | Int32Array;
 
@@ -62,7 +64,25 @@ export function allocate(length: number, dtype: DType, zero = false): Storage {
     if (zero) reused.fill(0);
     return new Storage(reused, dtype);
   }
-  return new Storage(dtype === 'float32' ? new Float32Array(length) : new Int32Array(length), dtype);
+  return new Storage(newBuffer(length, dtype), dtype);
+}
+
+/**
+ * Large buffers start on a page boundary. The allocator otherwise leaves them at arbitrary offsets
+ * within their pages, different in every run: a kernel that reads row r of one tensor and writes row
+ * r of another then meets 32-byte vectors split across cache lines and loads that falsely wait on
+ * stores 4 KiB apart (the CPU compares addresses modulo 4096). With every tensor at offset 0, the
+ * training step no longer depends on where a run's buffers happened to land.
+ */
+const PAGE_BYTES = 4096;
+const PAGE_ALIGNED_FROM_BYTES = 64 * 1024;
+
+function newBuffer(length: number, dtype: DType): Buffer {
+  const bytes = length * 4;
+  if (bytes < PAGE_ALIGNED_FROM_BYTES) return dtype === 'float32' ? new Float32Array(length) : new Int32Array(length);
+  const raw = new ArrayBuffer(bytes + PAGE_BYTES);
+  const start = (PAGE_BYTES - (native.pageOffset(new Uint8Array(raw, 0, 1)) as number)) % PAGE_BYTES;
+  return dtype === 'float32' ? new Float32Array(raw, start, length) : new Int32Array(raw, start, length);
 }
 
 export interface MemoryStats {

@@ -6,6 +6,7 @@ import {
   keep,
   memoryStats,
   mul,
+  native,
   noGrad,
   reshape,
   scale,
@@ -85,5 +86,24 @@ describe('Tensor core', () => {
     assert.equal(after.liveStorages, base.liveStorages - (base.liveStorages > after.liveStorages ? 1 : 0));
     assert.ok(after.pooledBytes <= base.pooledBytes + 64, 'pool grew');
     w.dispose();
+  });
+
+  test('large tensors start on a page boundary, fresh or from the pool', () => {
+    const lengths = [16384, 100000, 6272 * 80];
+    for (const length of lengths) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const t = Tensor.zeros([length], dtype);
+        assert.equal(native.pageOffset(t.data), 0, `${dtype} [${length}]`);
+        assert.equal(t.size, length);
+        assert.ok(
+          t.data.every((v) => v === 0),
+          `${dtype} [${length}] is zero-filled`,
+        );
+        t.dispose();
+        const again = Tensor.empty([length], dtype);
+        assert.equal(native.pageOffset(again.data), 0, `${dtype} [${length}] from the pool`);
+        again.dispose();
+      }
+    }
   });
 });
