@@ -151,6 +151,15 @@ CREAM_INLINE f8 actGradFromInput(const f8& z, const f8& g) {
   }
 }
 
+// Swish's derivative times g from its input u and its output y = u sigmoid(u): sigmoid(u) = y / u,
+// which saves the exponential where y is at hand. Where |u| < 1e-30 the quotient is not to be
+// trusted (y may be denormal or zero) and sigmoid(u) is 1/2 to float precision.
+CREAM_INLINE f8 swishGradWithOutput(const f8& u, const f8& y, const f8& g) {
+  const f8 small = lt(vmax(u, splat(0.f) - u), splat(1e-30f));
+  const f8 s = select(small, splat(0.5f), y / select(small, splat(1.f), u));
+  return g * (s + y * (splat(1.f) - s));
+}
+
 // The same derivative from the activation's output y, for activations where y determines it
 // (saves keeping the input alive): relu y>0, relu6 0<y<6, sigmoid y(1-y), hard-sigmoid 0<y<1.
 template <int A>

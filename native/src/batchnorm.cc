@@ -35,9 +35,11 @@ static_assert(bn_base::kNone == kBnActNone && bn_base::kSwish == kBnActSwish, "b
 const BnKernels& bnKernels() {
   static const BnKernels k = [] {
     if (useAvx2Kernels()) {
-      return BnKernels{bn_avx2::statsRange, bn_avx2::kApply, bn_avx2::kGradStats, bn_avx2::kGradInput};
+      return BnKernels{bn_avx2::statsRange, bn_avx2::kApply, bn_avx2::kGradStats, bn_avx2::kGradInput,
+                       bn_avx2::kGradStatsSwishWithOutput};
     }
-    return BnKernels{bn_base::statsRange, bn_base::kApply, bn_base::kGradStats, bn_base::kGradInput};
+    return BnKernels{bn_base::statsRange, bn_base::kApply, bn_base::kGradStats, bn_base::kGradInput,
+                    bn_base::kGradStatsSwishWithOutput};
   }();
   return k;
 }
@@ -102,6 +104,11 @@ void bnGradSums(int act, const float* x, const float* dy, int64_t rows, int64_t 
   sums.combine();
   std::memcpy(sdz, sums.a(0), pad8(C) * sizeof(double));
   std::memcpy(sdzx, sums.b(0), pad8(C) * sizeof(double));
+  bnAffineGrads(sdz, sdzx, invstd, C, dgamma, dbeta);
+}
+
+void bnAffineGrads(const double* sdz, const double* sdzx, const float* invstd, int64_t C, float* dgamma,
+                   float* dbeta) {
   for (int64_t c = 0; c < C; ++c) {
     if (dbeta) dbeta[c] = static_cast<float>(sdz[c]);
     if (dgamma) dgamma[c] = static_cast<float>(sdzx[c] * invstd[c]);

@@ -28,10 +28,15 @@ struct BnKernels {
   using GradInputFn = void (*)(const float* x, const float* dy, float* dx, int64_t C, int64_t r0, int64_t r1,
                                const float* mean, const float* s, const float* beta, const float* k1, const float* k2,
                                const float* k3);
+  // gradStats for swish given also its output y (swish's derivative from input and output, no exponential).
+  using GradStatsWithOutputFn = void (*)(const float* x, const float* y, const float* dy, int64_t C, int64_t r0,
+                                         int64_t r1, const float* mean, const float* s, const float* beta, double* sdz,
+                                         double* sdzx, float* acc1, float* acc2, float* dzOut);
   StatsFn stats;
   const ApplyFn* apply;
   const GradStatsFn* gradStats;
   const GradInputFn* gradInput;
+  GradStatsWithOutputFn gradStatsSwishWithOutput;
 };
 
 const BnKernels& bnKernels();
@@ -92,6 +97,10 @@ void bnApplyRows(int act, const float* x, float* y, int64_t rows, int64_t C, con
 // dbeta = sdz and dgamma = sdzx invstd where those are given.
 void bnGradSums(int act, const float* x, const float* dy, int64_t rows, int64_t C, const BnAffine& a,
                 const float* invstd, float* dzOut, double* sdz, double* sdzx, float* dgamma, float* dbeta);
+
+// dbeta = sdz and dgamma = sdzx invstd (each where given), from bnGradSums' reductions.
+void bnAffineGrads(const double* sdz, const double* sdzx, const float* invstd, int64_t C, float* dgamma,
+                   float* dbeta);
 
 // dx = k1 dz + k2 (x - mean) + k3 per channel (padded to 8), from the backward reductions
 // sdz = sum(dz), sdzx = sum(dz (x - mean)); in inference the statistics are constants and dx = k1 dz.

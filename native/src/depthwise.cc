@@ -199,13 +199,16 @@ void forward(const Geometry& g, const float* x, const float* w, float* y, const 
 int64_t forwardChunks(const Geometry& g) { return useAvx2(g) ? forwardChunksAvx2(g) : 1; }
 
 void backward(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
-              const GradRowsFn* gradRows) {
-  if (useAvx2(g)) return backwardAvx2(g, x, gy, w, gx, gw, gradRows);
+              const GradRowsFn* gradRows, const InputRowsDoneFn* inputDone) {
+  if (useAvx2(g)) return backwardAvx2(g, x, gy, w, gx, gw, gradRows, inputDone);
   std::vector<float> whole;
   if (gradRows) gy = wholeGrad(g, *gradRows, whole);
   backwardInputScalar(g, gy, w, gx);
   backwardWeightScalar(g, x, gy, gw);
+  if (inputDone) (*inputDone)(0, 0, g.N * g.H);
 }
+
+int64_t backwardChunks(const Geometry& g) { return useAvx2(g) ? backwardChunksAvx2(g) : 1; }
 
 // depthwiseForward(x, w, y, N, H, W, C, KH, KW, stride, padH, padW): y [N, Ho, Wo, C] = x (*) w
 static Napi::Value Forward(const Napi::CallbackInfo& info) {

@@ -50,6 +50,10 @@ using RowsDoneFn = std::function<void(int64_t chunk, int64_t begin, int64_t end)
 // computes the gradient of y a group of rows at a time instead of reading it (batch-norm's input
 // gradient, fused).
 using GradRowsFn = std::function<void(int64_t row0, int64_t rows, float* out)>;
+// Called as input-gradient rows [begin, end) (row n * H + ih) of chunk `chunk` are complete, while
+// they are in cache (the backward reductions of the batch-norm that produced x, fused). Chunks are
+// fixed for a geometry and thread count: backwardChunks(g) of them.
+using InputRowsDoneFn = std::function<void(int64_t chunk, int64_t begin, int64_t end)>;
 
 // The whole output gradient from gradRows, written to `store`, for the passes that read gy as one
 // tensor (the scalar kernels, the vector kernels' row-parallel passes).
@@ -71,7 +75,8 @@ void expectLength(const Napi::CallbackInfo& info, size_t i, int64_t want, const 
 void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr);
 int64_t forwardChunks(const Geometry& g);
 void backward(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
-              const GradRowsFn* gradRows = nullptr);
+              const GradRowsFn* gradRows = nullptr, const InputRowsDoneFn* inputDone = nullptr);
+int64_t backwardChunks(const Geometry& g);
 
 // Portable kernels: any geometry, any CPU.
 void forwardScalar(const Geometry& g, const float* x, const float* w, float* y);
@@ -87,7 +92,8 @@ void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float
 void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, float* gw);
 // Both gradients in one pass (reads gy from memory once).
 void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
-                  const GradRowsFn* gradRows = nullptr);
+                  const GradRowsFn* gradRows = nullptr, const InputRowsDoneFn* inputDone = nullptr);
+int64_t backwardChunksAvx2(const Geometry& g);
 
 // Threads for one pass: all of OpenMP's, or one for small problems, where waking a second thread
 // costs more than it saves (and a busy machine can delay it by a scheduler tick).

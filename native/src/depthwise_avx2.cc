@@ -416,6 +416,11 @@ void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, floa
   }
 }
 
+int64_t backwardChunksAvx2(const Geometry& g) {
+  const int threads = threadsFor(g);
+  return g.N < threads ? 1 : rowChunks(g.N, threads).count;
+}
+
 // Both gradients in one pass over each image: the weight gradient of a group of output rows, then
 // the input-gradient rows that need no later gradient rows, so each gradient row is read from
 // memory once and used by both while it is in cache.
@@ -423,8 +428,10 @@ void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, floa
 // With gradRows, each group's gradient rows are computed just before use (gy is not read), into a
 // per-thread buffer for the image: input row ih needs gradient rows up to (ih + padH) / stride, which
 // are in the current group or earlier ones of the same image.
+//
+// inputDone sees each image's input-gradient rows in runs, right after they are written.
 void backwardAvx2(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
-                  const GradRowsFn* gradRows) {
+                  const GradRowsFn* gradRows, const InputRowsDoneFn* inputDone) {
   const int threads = threadsFor(g);
   std::vector<float> whole;
   if (gradRows && g.N < threads) gy = wholeGrad(g, *gradRows, whole);  // the row-parallel passes below
@@ -432,6 +439,7 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
     // Whole images per thread would leave threads idle: two row-parallel passes instead.
     backwardInputAvx2(g, gy, w, gx);
     backwardWeightAvx2(g, x, gy, gw);
+    if (inputDone) (*inputDone)(0, 0, g.N * g.H);
     return;
   }
   Workspace& ws = workspace();
@@ -457,6 +465,7 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
       std::fill(part, part + partFloats, 0.0f);
       for (int64_t n = first; n < last; ++n) {
         int64_t ih = 0, filled = 0;  // filled: rows of gradRows' image buffer written so far
+        int64_t reported = 0;        // input-gradient rows of this image passed to inputDone
         for (int64_t oh0 = 0; oh0 < g.Ho; oh0 += group) {
           const int m = static_cast<int>(std::min<int64_t>(group, g.Ho - oh0));
           const int64_t row0 = n * g.Ho + oh0;
@@ -479,6 +488,11 @@ void backwardAvx2(const Geometry& g, const float* x, const float* gy, const floa
           // Input row ih reads gradient rows up to (ih + padH) / stride.
           const int64_t ready = oh0 + m == g.Ho ? g.H : std::min(g.H, (oh0 + m) * g.stride - g.padH);
           for (; ih < ready; ++ih) backwardInputRow(g, gyRing, rows, wpack, gx, plan.classes, n * g.H + ih);
+          // Runs of at least 64 pixels, as forward's `done` gets.
+          if (inputDone && ((ih - reported) * g.W >= 64 || ih == g.H)) {
+            (*inputDone)(ck, n * g.H + reported, n * g.H + ih);
+            reported = ih;
+          }
         }
       }
     });

@@ -8,6 +8,7 @@
 //             never written out (two passes saved).
 // The arithmetic is batchnorm.cc's (the same row kernels), so results match the unfused ops up to
 // the order of the statistics' sums.
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -78,10 +79,18 @@ Napi::Value DepthwiseBnForward(const Napi::CallbackInfo& info) {
 }
 
 // depthwiseBnBackward(x, w, z, dy, N, H, W, C, KH, KW, stride, padH, padW, gamma, beta, mean, invstd,
-//                     act, gx, gw, dgamma, dbeta, scratch)
+//                     act, gx, gw, dgamma, dbeta, scratch,
+//                     inZ, inGamma, inBeta, inMean, inInvstd, inAct, inSums)
 // Gradients of depthwiseBnForward's y given dy; mean/invstd are what it saved. dgamma and dbeta may be
 // empty arrays: not wanted. scratch [N, Ho, Wo, C] holds dy act'(.) for swish between the passes (as
 // bnBackward keeps it); other activations take an empty array.
+// When x came from a batch-norm (x = inAct(batch_norm(inZ)), inZ [N, H, W, C], its saved statistics
+// inMean/inInvstd), inZ..inSums may carry it (an empty inZ: not given); then the first pass of that
+// batch-norm's backward runs on each run of gx rows as it is written (depthwise.h's InputRowsDoneFn):
+// gx receives gx inAct'(.) instead of gx, and inSums (Float64Array [2, C]) the sums of it and of it
+// times (inZ - inMean), which pointwiseBnBackward takes in place of its own first pass. That pass
+// then never reads gx back from memory nor writes its scratch, and swish's derivative comes from
+// inZ and x (its output, which the weight gradient has just read) without an exponential.
 Napi::Value DepthwiseBnBackward(const Napi::CallbackInfo& info) {
   const char* op = "depthwiseBnBackward";
   const float* x = f32(info, 0);
@@ -125,7 +134,35 @@ Napi::Value DepthwiseBnBackward(const Napi::CallbackInfo& info) {
     gradInput(z + row0 * rowFloats, src + row0 * rowFloats, out, C, 0, count * g.Wo, a.mean.data(), a.s.data(),
               a.beta.data(), kc.k1.data(), kc.k2.data(), kc.k3.data());
   };
-  dw::backward(g, x, nullptr, w, gx, gw, &rows);
+  if (len(info, 23) == 0) {
+    dw::backward(g, x, nullptr, w, gx, gw, &rows);
+    return info.Env().Undefined();
+  }
+
+  const float* inZ = f32(info, 23);
+  const int inAct = bnActivation(info, 28, op);
+  double* inSums = f64(info, 29);
+  dw::expectLength(info, 23, g.N * g.H * g.W * C, op, "inZ", g);
+  expectPerChannel(info, {24, 25, 26, 27}, g, op);
+  dw::expectLength(info, 29, 2 * C, op, "inSums", g);
+  const BnAffine in(f32(info, 26), f32(info, 27), f32(info, 24), f32(info, 25), C);
+  ChannelSums sums(dw::backwardChunks(g), C);
+  const dw::InputRowsDoneFn inputDone = [&](int64_t chunk, int64_t begin, int64_t end) {
+    const int64_t at = begin * g.W * C, count = (end - begin) * g.W;
+    float* d = gx + at;  // in place: each element is read before it is written
+    if (inAct == kBnActSwish) {
+      // x is swish's output, and the weight gradient has just read these rows: they are in cache.
+      kern.gradStatsSwishWithOutput(inZ + at, x + at, d, C, 0, count, in.mean.data(), in.s.data(), in.beta.data(),
+                                    sums.a(chunk), sums.b(chunk), sums.accA(), sums.accB(), d);
+    } else {
+      kern.gradStats[inAct](inZ + at, d, C, 0, count, in.mean.data(), in.s.data(), in.beta.data(), sums.a(chunk),
+                            sums.b(chunk), sums.accA(), sums.accB(), d);
+    }
+  };
+  dw::backward(g, x, nullptr, w, gx, gw, &rows, &inputDone);
+  sums.combine();
+  std::copy(sums.a(0), sums.a(0) + C, inSums);
+  std::copy(sums.b(0), sums.b(0) + C, inSums + C);
   return info.Env().Undefined();
 }
 

@@ -94,11 +94,14 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// pointwiseBnBackward(x, w, z, dy, M, K, N, gamma, beta, mean, invstd, act, gx, gw, dgamma, dbeta, scratch)
+// pointwiseBnBackward(x, w, z, dy, M, K, N, gamma, beta, mean, invstd, act, gx, gw, dgamma, dbeta, scratch,
+//                     gradSums)
 // Gradients of pointwiseBnForward's y given dy; mean/invstd are what it saved. Any of gx, gw,
 // dgamma, dbeta may be an empty array: not wanted. scratch [M, N] holds dy act'(.) for swish
 // between the passes (as bnBackward keeps it: recomputing swish's derivative costs more than the
 // store and the load); other activations take an empty array.
+// gradSums (Float64Array [2, N], or empty): the first pass already done by the consumer of y
+// (depthwiseBnBackward's inSums); dy then holds dy act'(.) and scratch must be empty.
 Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   const char* op = "pointwiseBnBackward";
   const float* x = f32(info, 0);
@@ -127,15 +130,28 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   if (wantGw) expectLen(info, 13, k * n, op, "gw");
   if (wantGamma) expectLen(info, 14, n, op, "dgamma");
   if (wantBeta) expectLen(info, 15, n, op, "dbeta");
-  const bool keepDz = len(info, 16) != 0;
-  if (keepDz) expectLen(info, 16, m * n, op, "scratch");
+  const bool summed = len(info, 17) != 0;
+  const bool keepDz = len(info, 16) != 0 || summed;
+  if (len(info, 16) != 0) {
+    if (summed) throw KernelError{std::string(op) + ": gradSums given, so scratch must be empty"};
+    expectLen(info, 16, m * n, op, "scratch");
+  }
+  if (summed) expectLen(info, 17, 2 * n, op, "gradSums");
+  const float* kept = summed ? dy : scratch;  // dy act'(.), where pass 2 reads it
   const BnKernels& kern = bnKernels();
   const BnAffine a(meanIn, invstd, gamma, beta, n);
 
   // Pass 1: sum(dz) and sum(dz (z - mean)), dz = dy act'(.), over all rows (batch-norm's dx needs them).
   std::vector<double> sdz(pad8(n)), sdzx(pad8(n));
-  bnGradSums(act, z, dy, m, n, a, invstd, keepDz ? scratch : nullptr, sdz.data(), sdzx.data(),
-             wantGamma ? dgamma : nullptr, wantBeta ? dbeta : nullptr);
+  if (summed) {
+    const double* sums = f64(info, 17);
+    std::copy(sums, sums + n, sdz.begin());
+    std::copy(sums + n, sums + 2 * n, sdzx.begin());
+    bnAffineGrads(sdz.data(), sdzx.data(), invstd, n, wantGamma ? dgamma : nullptr, wantBeta ? dbeta : nullptr);
+  } else {
+    bnGradSums(act, z, dy, m, n, a, invstd, keepDz ? scratch : nullptr, sdz.data(), sdzx.data(),
+               wantGamma ? dgamma : nullptr, wantBeta ? dbeta : nullptr);
+  }
   if (!wantGx && !wantGw) return info.Env().Undefined();
 
   // Pass 2, block by block: the gradient of z into an L2 buffer, then both GEMMs from it, over the
@@ -154,7 +170,7 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
       std::vector<float>& dz = dzBuffers[omp_get_thread_num()];
       dz.resize(static_cast<size_t>(mb) * n);
       // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
-      kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? scratch : dy) + r * n, dz.data(), n, 0, rows,
+      kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? kept : dy) + r * n, dz.data(), n, 0, rows,
                                                 a.mean.data(), a.s.data(), a.beta.data(), kc.k1.data(),
                                                 kc.k2.data(), kc.k3.data());
       if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);

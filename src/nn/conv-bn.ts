@@ -1,4 +1,10 @@
-import { depthwiseBatchNorm, pointwiseBatchNorm, sePointwiseBatchNorm, type Tensor } from '../tensor/index.ts';
+import {
+  depthwiseBatchNorm,
+  pointwiseBatchNorm,
+  pointwiseDepthwiseBatchNorm,
+  sePointwiseBatchNorm,
+  type Tensor,
+} from '../tensor/index.ts';
 import { type Activation, activate } from './activation.ts';
 import type { BatchNorm2d } from './batch-norm.ts';
 import type { Conv2d } from './conv2d.ts';
@@ -11,6 +17,16 @@ function fusable(conv: Conv2d, bn: BatchNorm2d): boolean {
   return pointwise && bn.training;
 }
 
+/** Whether depthwiseBatchNorm can run conv + bn: a depthwise conv (no bias, stride 1 or 2), batch-norm in training. */
+function depthwiseFusable(conv: Conv2d, bn: BatchNorm2d): conv is Conv2d & { stride: 1 | 2 } {
+  return conv.depthwise && conv.bias === null && bn.training && (conv.stride === 1 || conv.stride === 2);
+}
+
+/** The batch-norm options of the fused ops ('hswish' is applied after them). */
+function fusedBnOptions(bn: BatchNorm2d, act: Activation) {
+  return { momentum: bn.momentum, eps: bn.eps, act: act === 'hswish' ? ('none' as const) : act };
+}
+
 /**
  * act(bn(conv(x))): the conv -> batch-norm -> activation step of every block. In training, a 1x1 conv
  * (stride 1, no bias, ungrouped) and a depthwise conv (no bias) run fused with batch-norm
@@ -18,11 +34,11 @@ function fusable(conv: Conv2d, bn: BatchNorm2d): boolean {
  * everything else runs the two modules in turn.
  */
 export function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, act: Activation = 'none'): Tensor {
-  const bnOpts = { momentum: bn.momentum, eps: bn.eps, act: act === 'hswish' ? ('none' as const) : act };
+  const bnOpts = fusedBnOptions(bn, act);
   let y: Tensor;
   if (fusable(conv, bn)) {
     y = pointwiseBatchNorm(x, conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar, bnOpts);
-  } else if (conv.depthwise && conv.bias === null && bn.training && (conv.stride === 1 || conv.stride === 2)) {
+  } else if (depthwiseFusable(conv, bn)) {
     y = depthwiseBatchNorm(x, conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar, {
       ...bnOpts,
       stride: conv.stride,
@@ -32,6 +48,34 @@ export function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor, act: Activation
     return bn.forward(conv.forward(x), act);
   }
   return act === 'hswish' ? activate(y, act) : y;
+}
+
+/**
+ * act(bn2(dw(act(bn1(pw(x)))))): an MBConv block's expansion and depthwise layers. In training, with
+ * both convs fusable and an activation the kernels apply ('hswish' is not), they run as one op
+ * (pointwiseDepthwiseBatchNorm), whose backward joins the two layers' passes over the gradient
+ * between them; otherwise convBn twice.
+ */
+export function pointwiseDepthwiseBn(
+  pw: Conv2d,
+  bn1: BatchNorm2d,
+  dw: Conv2d,
+  bn2: BatchNorm2d,
+  x: Tensor,
+  act: Activation,
+): Tensor {
+  if (!fusable(pw, bn1) || !depthwiseFusable(dw, bn2) || act === 'hswish') {
+    return convBn(dw, bn2, convBn(pw, bn1, x, act), act);
+  }
+  const layer = (conv: Conv2d, bn: BatchNorm2d) => ({
+    w: conv.weight,
+    gamma: bn.weight,
+    beta: bn.bias,
+    runningMean: bn.runningMean,
+    runningVar: bn.runningVar,
+    ...fusedBnOptions(bn, act),
+  });
+  return pointwiseDepthwiseBatchNorm(x, layer(pw, bn1), { ...layer(dw, bn2), stride: dw.stride, padding: dw.padding });
 }
 
 /**

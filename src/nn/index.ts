@@ -1,6 +1,6 @@
 export { type Activation, activate, type FusedActivation } from './activation.ts';
 export { BatchNorm2d } from './batch-norm.ts';
-export { convBn, seConvBn } from './conv-bn.ts';
+export { convBn, pointwiseDepthwiseBn, seConvBn } from './conv-bn.ts';
 export { ConvBnAct } from './conv-bn-act.ts';
 export { Conv2d, type Conv2dLayerOptions } from './conv2d.ts';
 export { DepthwiseSeparable } from './depthwise-separable.ts';

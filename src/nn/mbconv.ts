@@ -1,7 +1,7 @@
 import { add, type Tensor } from '../tensor/index.ts';
 import type { Activation } from './activation.ts';
 import { BatchNorm2d } from './batch-norm.ts';
-import { convBn, seConvBn } from './conv-bn.ts';
+import { convBn, pointwiseDepthwiseBn, seConvBn } from './conv-bn.ts';
 import { Conv2d } from './conv2d.ts';
 import type { InitRandom } from './init.ts';
 import { Module } from './module.ts';
@@ -53,8 +53,8 @@ export class MBConv extends Module {
   forward(x: Tensor): Tensor {
     const act = this.config.act;
     let y = x;
-    if (this.convPw && this.bn1) y = convBn(this.convPw, this.bn1, y, act);
-    y = convBn(this.convDw, this.bn2, y, act);
+    if (this.convPw && this.bn1) y = pointwiseDepthwiseBn(this.convPw, this.bn1, this.convDw, this.bn2, y, act);
+    else y = convBn(this.convDw, this.bn2, y, act);
     y = seConvBn(this.se, this.convPwl, this.bn3, y);
     return this.residual ? add(y, x) : y;
   }

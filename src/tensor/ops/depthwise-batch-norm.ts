@@ -3,7 +3,8 @@ import { needsGrad, record } from '../tape.ts';
 import { Tensor } from '../tensor.ts';
 import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
 import { depthwiseGeometry } from './depthwise-conv2d.ts';
-import { dataOrEmpty, FusedBatchNorm } from './fused-batch-norm.ts';
+import { type BatchNormParams, dataOrEmpty, FusedBatchNorm } from './fused-batch-norm.ts';
+import { EMPTY, EMPTY_F64 } from './gemm-grads.ts';
 
 export interface DepthwiseBatchNormOptions {
   /** Same along H and W. Default 1. */
@@ -34,41 +35,82 @@ export function depthwiseBatchNorm(
 ): Tensor {
   const op = 'depthwiseBatchNorm';
   const { momentum = 0.1, eps = 1e-5, act = 'none' } = opts;
-  const { geometry, outShape } = depthwiseGeometry(op, x, w, opts);
-  const C = x.shape[3];
-  checkBatchNormArgs(op, outShape, C, { gamma, beta, runningMean, runningVar }, momentum, eps, act);
-  if (outShape[0] * outShape[1] * outShape[2] < 2) {
-    throw new Error(`${op}: training needs more than one value per channel, got output [${outShape.join(', ')}]`);
-  }
-  const bn = new FusedBatchNorm({ gamma, beta, runningMean, runningVar }, outShape, { momentum, eps, act });
-  native.depthwiseBnForward(x.f32, w.f32, ...geometry, ...bn.forwardArgs());
+  const params = { gamma, beta, runningMean, runningVar };
+  const { geometry, outShape } = checkDepthwiseBatchNorm(op, x, w, params, opts);
+  const bn = new FusedBatchNorm(params, outShape, { momentum, eps, act });
+  depthwiseBnForward(x, w, geometry, bn);
   if (!needsGrad([x, w, gamma, beta])) {
     bn.disposeSaved();
     return bn.out;
   }
   bn.snapshot();
-  return record(op, bn.out, [x, w, gamma, beta], (g) => {
-    // The kernel makes both conv gradients in one pass; one not wanted is dropped.
-    const gx = Tensor.empty(x.shape);
-    const gw = Tensor.empty(w.shape);
-    const { gGamma, gBeta, scratch } = bn.gradBuffers();
-    native.depthwiseBnBackward(
-      x.f32,
-      w.f32,
-      bn.z.f32,
-      g.f32,
-      ...geometry,
-      ...bn.savedArgs(),
-      bn.code,
-      gx.f32,
-      gw.f32,
-      dataOrEmpty(gGamma),
-      dataOrEmpty(gBeta),
-      dataOrEmpty(scratch),
-    );
-    scratch?.dispose();
-    return [keepIf(gx, x.requiresGrad), keepIf(gw, w.requiresGrad), gGamma, gBeta];
-  });
+  return record(op, bn.out, [x, w, gamma, beta], (g) => depthwiseBnBackward(x, w, geometry, bn, g));
+}
+
+/** A training-mode depthwise conv's output size, checked (errors name `op`). */
+export function checkDepthwiseBatchNorm(
+  op: string,
+  x: Tensor,
+  w: Tensor,
+  bn: BatchNormParams,
+  opts: DepthwiseBatchNormOptions,
+): { geometry: number[]; outShape: number[] } {
+  const { momentum = 0.1, eps = 1e-5, act = 'none' } = opts;
+  const { geometry, outShape } = depthwiseGeometry(op, x, w, opts);
+  checkBatchNormArgs(op, outShape, x.shape[3], bn, momentum, eps, act);
+  if (outShape[0] * outShape[1] * outShape[2] < 2) {
+    throw new Error(`${op}: training needs more than one value per channel, got output [${outShape.join(', ')}]`);
+  }
+  return { geometry, outShape };
+}
+
+/** The forward kernel: bn.out = act(bn(depthwise(x, w))), statistics saved in bn. */
+export function depthwiseBnForward(x: Tensor, w: Tensor, geometry: number[], bn: FusedBatchNorm): void {
+  native.depthwiseBnForward(x.f32, w.f32, ...geometry, ...bn.forwardArgs());
+}
+
+/**
+ * x's producer, a batch-norm (x = its output): the backward kernel then also runs the first pass of
+ * that batch-norm's backward as it writes x's gradient (native/src/depthwise_bn.cc). The gradient it
+ * returns for x is then g act'(.) of the producer, and `gradSums` [2, C] receives its reductions.
+ */
+export interface DepthwiseBnProducer {
+  bn: FusedBatchNorm;
+  gradSums: Float64Array;
+}
+
+/** The backward kernel: gradients for [x, w, gamma, beta] (null where not required) given g, the gradient of bn.out. */
+export function depthwiseBnBackward(
+  x: Tensor,
+  w: Tensor,
+  geometry: number[],
+  bn: FusedBatchNorm,
+  g: Tensor,
+  producer?: DepthwiseBnProducer,
+): (Tensor | null)[] {
+  // The kernel makes both conv gradients in one pass; one not wanted is dropped.
+  const gx = Tensor.empty(x.shape);
+  const gw = Tensor.empty(w.shape);
+  const { gGamma, gBeta, scratch } = bn.gradBuffers();
+  const from = producer?.bn;
+  native.depthwiseBnBackward(
+    x.f32,
+    w.f32,
+    bn.z.f32,
+    g.f32,
+    ...geometry,
+    ...bn.savedArgs(),
+    bn.code,
+    gx.f32,
+    gw.f32,
+    dataOrEmpty(gGamma),
+    dataOrEmpty(gBeta),
+    dataOrEmpty(scratch),
+    ...(from ? [from.z.f32, ...from.savedArgs(), from.code] : [EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, 0]),
+    producer?.gradSums ?? EMPTY_F64,
+  );
+  scratch?.dispose();
+  return [producer ? gx : keepIf(gx, x.requiresGrad), keepIf(gw, w.requiresGrad), gGamma, gBeta];
 }
 
 /** t when wanted, else null (t disposed). */

@@ -82,12 +82,22 @@ export class FusedBatchNorm {
    * which the kernels keep its derivative between their two passes (cheaper than computing it twice).
    */
   gradBuffers(): { gGamma: Tensor | null; gBeta: Tensor | null; scratch: Tensor | null } {
+    return { ...this.affineGradBuffers(), scratch: this.opts.act === 'swish' ? Tensor.empty(this.z.shape) : null };
+  }
+
+  /** Gradient buffers for gamma and beta where they require one. */
+  affineGradBuffers(): { gGamma: Tensor | null; gBeta: Tensor | null } {
     const C = this.mean.size;
     return {
       gGamma: this.bn.gamma.requiresGrad ? Tensor.empty([C]) : null,
       gBeta: this.bn.beta.requiresGrad ? Tensor.empty([C]) : null,
-      scratch: this.opts.act === 'swish' ? Tensor.empty(this.z.shape) : null,
     };
+  }
+
+  /** Frees everything, the output included (an op that fails after allocating). */
+  disposeAll(): void {
+    this.disposeSaved();
+    this.out.dispose();
   }
 }
 

@@ -3,6 +3,8 @@ import { Tensor } from '../tensor.ts';
 
 /** Stands in for an absent optional array argument of a kernel. */
 export const EMPTY = new Float32Array(0);
+/** The same for a Float64Array argument. */
+export const EMPTY_F64 = new Float64Array(0);
 
 /**
  * Gradients of out [m, n] = x [m, k] . w [k, n] (+ bias [n]) for the inputs that require them, in

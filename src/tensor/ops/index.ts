@@ -18,6 +18,7 @@ export { mean } from './mean.ts';
 export { mul } from './mul.ts';
 export { mulChannel } from './mul-channel.ts';
 export { type PointwiseBatchNormOptions, pointwiseBatchNorm } from './pointwise-batch-norm.ts';
+export { type ConvBatchNorm, pointwiseDepthwiseBatchNorm } from './pointwise-depthwise-batch-norm.ts';
 export type { Pool2dOptions } from './pool2d.ts';
 export { relu } from './relu.ts';
 export { relu6 } from './relu6.ts';

@@ -4,7 +4,7 @@ import { shapeString, Tensor } from '../tensor.ts';
 import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
 import { float32, rank } from './check.ts';
 import { dataOrEmpty, FusedBatchNorm } from './fused-batch-norm.ts';
-import { EMPTY } from './gemm-grads.ts';
+import { EMPTY, EMPTY_F64 } from './gemm-grads.ts';
 
 export interface PointwiseBatchNormOptions {
   /** Weight of the new batch statistic in the running average (PyTorch's convention). */
@@ -54,18 +54,28 @@ export function pointwiseBatchNorm(
 ): Tensor {
   const op = 'pointwiseBatchNorm';
   const { momentum = 0.1, eps = 1e-5, act = 'none' } = opts;
-  const { m, cin, cout, outShape } = checkPointwiseBatchNorm(
-    op,
-    x,
-    w,
-    { gamma, beta, runningMean, runningVar },
-    {
-      momentum,
-      eps,
-      act,
-    },
-  );
-  const bn = new FusedBatchNorm({ gamma, beta, runningMean, runningVar }, outShape, { momentum, eps, act });
+  const params = { gamma, beta, runningMean, runningVar };
+  const { outShape, ...dims } = checkPointwiseBatchNorm(op, x, w, params, { momentum, eps, act });
+  const bn = new FusedBatchNorm(params, outShape, { momentum, eps, act });
+  pointwiseBnForward(x, w, dims, bn);
+  if (!needsGrad([x, w, gamma, beta])) {
+    bn.disposeSaved();
+    return bn.out;
+  }
+  bn.snapshot();
+  return record(op, bn.out, [x, w, gamma, beta], (g) => pointwiseBnBackward(x, w, dims, bn, g));
+}
+
+/** The rows and channels of a pointwise conv: x [m, cin] . w [cin, cout]. */
+export interface PointwiseDims {
+  m: number;
+  cin: number;
+  cout: number;
+}
+
+/** The forward kernel: bn.out = act(bn(x . w)), statistics saved in bn. */
+export function pointwiseBnForward(x: Tensor, w: Tensor, dims: PointwiseDims, bn: FusedBatchNorm): void {
+  const { m, cin, cout } = dims;
   native.pointwiseBnForward(
     x.f32,
     w.f32,
@@ -76,32 +86,41 @@ export function pointwiseBatchNorm(
     EMPTY, // no squeeze-excite scaling (sePointwiseBatchNorm)
     1,
   );
-  if (!needsGrad([x, w, gamma, beta])) {
-    bn.disposeSaved();
-    return bn.out;
-  }
-  bn.snapshot();
-  return record(op, bn.out, [x, w, gamma, beta], (g) => {
-    const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
-    const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
-    const { gGamma, gBeta, scratch } = bn.gradBuffers();
-    native.pointwiseBnBackward(
-      x.f32,
-      w.f32,
-      bn.z.f32,
-      g.f32,
-      m,
-      cin,
-      cout,
-      ...bn.savedArgs(),
-      bn.code,
-      dataOrEmpty(gx),
-      dataOrEmpty(gw),
-      dataOrEmpty(gGamma),
-      dataOrEmpty(gBeta),
-      dataOrEmpty(scratch),
-    );
-    scratch?.dispose();
-    return [gx, gw, gGamma, gBeta];
-  });
+}
+
+/**
+ * The backward kernel: gradients for [x, w, gamma, beta] (null where not required) given g, the
+ * gradient of bn.out. With `gradSums`, the first pass of batch-norm's backward is done already
+ * (depthwiseBnBackward's producer arguments): g holds g act'(.) and gradSums its reductions.
+ */
+export function pointwiseBnBackward(
+  x: Tensor,
+  w: Tensor,
+  dims: PointwiseDims,
+  bn: FusedBatchNorm,
+  g: Tensor,
+  gradSums?: Float64Array,
+): (Tensor | null)[] {
+  const gx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+  const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
+  const { gGamma, gBeta, scratch } = gradSums ? { ...bn.affineGradBuffers(), scratch: null } : bn.gradBuffers();
+  native.pointwiseBnBackward(
+    x.f32,
+    w.f32,
+    bn.z.f32,
+    g.f32,
+    dims.m,
+    dims.cin,
+    dims.cout,
+    ...bn.savedArgs(),
+    bn.code,
+    dataOrEmpty(gx),
+    dataOrEmpty(gw),
+    dataOrEmpty(gGamma),
+    dataOrEmpty(gBeta),
+    dataOrEmpty(scratch),
+    gradSums ?? EMPTY_F64,
+  );
+  scratch?.dispose();
+  return [gx, gw, gGamma, gBeta];
 }
