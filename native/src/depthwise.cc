@@ -190,8 +190,19 @@ void expectLength(const Napi::CallbackInfo& info, size_t i, int64_t want, const 
   }
 }
 
-void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done) {
-  if (useAvx2(g)) return forwardAvx2(g, x, w, y, done);
+bool readsEveryRow(const Geometry& g) {
+  return g.stride <= g.KH && g.padH < g.KH && (g.Ho - 1) * g.stride - g.padH + g.KH >= g.H;
+}
+
+void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done,
+             const RowSourceFn* source) {
+  if (source && !(useAvx2(g) && readsEveryRow(g))) {
+    // Kernels that read x directly: x made whole first.
+#pragma omp parallel for schedule(static) num_threads(threadsFor(g))
+    for (int64_t row = 0; row < g.N * g.H; ++row) (*source)(row, true, nullptr);
+    source = nullptr;
+  }
+  if (useAvx2(g)) return forwardAvx2(g, x, w, y, done, source);
   forwardScalar(g, x, w, y);
   if (done) (*done)(0, 0, g.N * g.Ho);
 }

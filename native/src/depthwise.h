@@ -50,6 +50,10 @@ using RowsDoneFn = std::function<void(int64_t chunk, int64_t begin, int64_t end)
 // computes the gradient of y a group of rows at a time instead of reading it (batch-norm's input
 // gradient, fused).
 using GradRowsFn = std::function<void(int64_t row0, int64_t rows, float* out)>;
+// Makes input row `row` (n * H + ih) for the forward pass and returns it: written to its place in x
+// when `keep` (x is complete once the pass is done), else to `scratch` ([W, C]). The batch-norm
+// that produced x is then applied as the conv reads it: x is written once and never read back.
+using RowSourceFn = std::function<const float*(int64_t row, bool keep, float* scratch)>;
 // Called as input-gradient rows [begin, end) (row n * H + ih) of chunk `chunk` are complete, while
 // they are in cache (the backward reductions of the batch-norm that produced x, fused). Chunks are
 // fixed for a geometry and thread count: backwardChunks(g) of them.
@@ -72,8 +76,12 @@ void expectLength(const Napi::CallbackInfo& info, size_t i, int64_t want, const 
 
 // The kernels for a geometry, AVX2 where they cover it, else scalar. `done` and `gradRows` are
 // optional; with gradRows, gy is not read (may be null).
-void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr);
+// With `source`, x is made by it (every row, whatever the kernels read) and is complete afterwards.
+void forward(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr,
+             const RowSourceFn* source = nullptr);
 int64_t forwardChunks(const Geometry& g);
+// Whether every input row lies under some output row's window.
+bool readsEveryRow(const Geometry& g);
 void backward(const Geometry& g, const float* x, const float* gy, const float* w, float* gx, float* gw,
               const GradRowsFn* gradRows = nullptr, const InputRowsDoneFn* inputDone = nullptr);
 int64_t backwardChunks(const Geometry& g);
@@ -86,7 +94,9 @@ void backwardWeightScalar(const Geometry& g, const float* x, const float* gy, fl
 // AVX2+FMA kernels. `avx2Handles` says whether they cover a geometry (stride 1 or 2, kernel at
 // most 7 wide); the caller also checks that the CPU has AVX2 and FMA.
 bool avx2Handles(const Geometry& g);
-void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr);
+// With `source`, every input row must lie under some output row's window (readsEveryRow).
+void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done = nullptr,
+                 const RowSourceFn* source = nullptr);
 int64_t forwardChunksAvx2(const Geometry& g);
 void backwardInputAvx2(const Geometry& g, const float* gy, const float* w, float* gx);
 void backwardWeightAvx2(const Geometry& g, const float* x, const float* gy, float* gw);

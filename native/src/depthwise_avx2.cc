@@ -36,7 +36,7 @@ using namespace avx2;
 // The calling thread's buffers; the threads of a parallel region share the caller's through a
 // reference taken before the region.
 struct Workspace {
-  Scratch rings, gradRings, partials, packed, imageGrads;
+  Scratch rings, gradRings, partials, packed, imageGrads, sourceRows;
 };
 Workspace& workspace() {
   thread_local Workspace ws;
@@ -93,16 +93,26 @@ CREAM_AVX2 void fillSlot(const Ring& ring, float* slot, const float* src) {
   }
 }
 
-// The padded copy of source row `tag`, read from `src` if the slot does not hold it yet.
-CREAM_AVX2 const float* ringRow(Ring& ring, int64_t tag, const float* src) {
+// The padded copy of source row `tag`, from the row get() returns if the slot does not hold it yet
+// (get is only called then: a row may be made on demand).
+template <typename Get>
+CREAM_AVX2 const float* ringRowFrom(Ring& ring, int64_t tag, Get get) {
   const int slot = static_cast<int>(tag % ring.slots);
   float* p = ring.base + slot * ring.slotFloats;
   if (ring.tags[slot] != tag) {
-    fillSlot(ring, p, src);
+    fillSlot(ring, p, get());
     ring.tags[slot] = tag;
   }
   return p;
 }
+
+// The same, read from `src`.
+CREAM_AVX2 const float* ringRow(Ring& ring, int64_t tag, const float* src) {
+  return ringRowFrom(ring, tag, [src] { return src; });
+}
+
+// Drops every row the ring holds.
+void forgetRows(Ring& ring) { std::fill(ring.tags, ring.tags + kMaxSlots, int64_t{-1}); }
 
 // Where the output-gradient rows are: row `first` of the gradient at `base`, the others after it.
 struct GradRows {
@@ -111,13 +121,7 @@ struct GradRows {
 };
 
 CREAM_AVX2 const float* ringRow(Ring& ring, int64_t tag, const GradRows& src) {
-  const int slot = static_cast<int>(tag % ring.slots);
-  float* p = ring.base + slot * ring.slotFloats;
-  if (ring.tags[slot] != tag) {
-    fillSlot(ring, p, src.base + (tag - src.first) * src.rowFloats);
-    ring.tags[slot] = tag;
-  }
-  return p;
+  return ringRowFrom(ring, tag, [&src, tag] { return src.base + (tag - src.first) * src.rowFloats; });
 }
 
 // [KH][KW][C] -> [nb][KH][KW][16], zero beyond C.
@@ -153,7 +157,26 @@ void forEachRowChunk(int64_t rows, const Chunks& chunks, ChunkFn&& chunkFn) {
 // ---- forward -----------------------------------------------------------------------------------
 
 
-CREAM_AVX2 void forwardRow(const Geometry& g, Ring& ring, const float* x, const float* wpack, float* y, int64_t row) {
+// Forward's input rows: read from x, or made by a RowSourceFn, which keeps in x the rows this chunk
+// owns (each row is owned by the chunk holding output row min(Ho - 1, (ih + padH) / stride), which
+// reads it) and writes the others to this thread's scratch row.
+struct ForwardInput {
+  const float* x;
+  const RowSourceFn* make;
+  float* scratch;
+  int64_t ownBegin = 0, ownEnd = 0;  // the current chunk's output rows
+
+  const float* row(const Geometry& g, int64_t tag) const {
+    if (!make) return x + tag * g.W * g.C;
+    const int64_t n = tag / g.H, ih = tag % g.H;
+    const int64_t owner = n * g.Ho + std::min(g.Ho - 1, (ih + g.padH) / g.stride);
+    const bool keep = owner >= ownBegin && owner < ownEnd;
+    return (*make)(tag, keep, keep ? nullptr : scratch);
+  }
+};
+
+CREAM_AVX2 void forwardRow(const Geometry& g, Ring& ring, const ForwardInput& in, const float* wpack, float* y,
+                           int64_t row) {
   const int64_t n = row / g.Ho, oh = row % g.Ho, C = g.C, s = g.stride;
   float* yrow = y + row * g.Wo * C;
   const float* rows[kMaxTaps];
@@ -162,7 +185,8 @@ CREAM_AVX2 void forwardRow(const Geometry& g, Ring& ring, const float* x, const 
   for (int64_t kh = 0; kh < g.KH; ++kh) {
     const int64_t ih = oh * s - g.padH + kh;
     if (ih < 0 || ih >= g.H) continue;
-    rows[nr] = ringRow(ring, n * g.H + ih, x + (n * g.H + ih) * g.W * C);
+    const int64_t tag = n * g.H + ih;
+    rows[nr] = ringRowFrom(ring, tag, [&] { return in.row(g, tag); });
     khs[nr++] = kh;
   }
   if (nr == 0) {
@@ -288,7 +312,8 @@ bool avx2Handles(const Geometry& g) {
 
 int64_t forwardChunksAvx2(const Geometry& g) { return rowChunks(g.N * g.Ho, threadsFor(g)).count; }
 
-void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done) {
+void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, const RowsDoneFn* done,
+                 const RowSourceFn* source) {
   Workspace& ws = workspace();
   Scratch& rings = ws.rings;
   const int64_t nb = (g.C + kLanes - 1) / kLanes;
@@ -297,15 +322,24 @@ void forwardAvx2(const Geometry& g, const float* x, const float* w, float* y, co
   const float* wpack = packWeights(g, w, ws.packed);
   const int threads = threadsFor(g);
   rings.prepare(threads, ringFloats(static_cast<int>(g.KH), nb, width));
+  if (source) ws.sourceRows.prepare(threads, g.W * g.C);
 #pragma omp parallel num_threads(threads)
   {
-    Ring ring = makeRing(rings.get(omp_get_thread_num()), static_cast<int>(g.KH), nb, width, g.padW, g.C, g.W);
+    const int tid = omp_get_thread_num();
+    Ring ring = makeRing(rings.get(tid), static_cast<int>(g.KH), nb, width, g.padW, g.C, g.W);
+    ForwardInput in{x, source, source ? ws.sourceRows.get(tid) : nullptr};
     forEachRowChunk(g.N * g.Ho, rowChunks(g.N * g.Ho, threads), [&](int64_t ck, int64_t begin, int64_t end) {
+      if (source) {
+        // Rows held from another chunk were made without being kept: this chunk may own them.
+        forgetRows(ring);
+        in.ownBegin = begin;
+        in.ownEnd = end;
+      }
       // `done` gets runs of at least 64 pixels: per-call costs (a statistics pass flushes its
       // per-channel sums) outweighed the work on single 7-pixel rows.
       int64_t run = begin;
       for (int64_t row = begin; row < end; ++row) {
-        forwardRow(g, ring, x, wpack, y, row);
+        forwardRow(g, ring, in, wpack, y, row);
         if (done && ((row + 1 - run) * g.Wo >= 64 || row + 1 == end)) {
           (*done)(ck, run, row + 1);
           run = row + 1;

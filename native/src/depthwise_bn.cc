@@ -28,9 +28,13 @@ void expectPerChannel(const Napi::CallbackInfo& info, std::initializer_list<size
 }
 
 // depthwiseBnForward(x [N, H, W, C], w [KH, KW, C], N, H, W, C, KH, KW, stride, padH, padW, gamma, beta,
-//                    runningMean, runningVar, momentum, eps, act, z, y, saveMean, saveInvstd)
+//                    runningMean, runningVar, momentum, eps, act, z, y, saveMean, saveInvstd,
+//                    inZ, inGamma, inBeta, inMean, inInvstd, inAct)
 // z = depthwise(x, w) [N, Ho, Wo, C]; y = act(batch_norm(z) * gamma + beta) with batch statistics,
 // saved for the backward pass and moved into the running ones as bnForward does in training.
+// When x is to be a batch-norm's output, x = inAct(batch_norm(inZ)) with inZ [N, H, W, C] and that
+// batch-norm's statistics inMean/inInvstd (pointwiseBnForward without y), inZ..inAct may carry it
+// (an empty inZ: not given): x is then written here, each row as the conv first reads it.
 Napi::Value DepthwiseBnForward(const Napi::CallbackInfo& info) {
   const char* op = "depthwiseBnForward";
   const float* x = f32(info, 0);
@@ -55,14 +59,36 @@ Napi::Value DepthwiseBnForward(const Napi::CallbackInfo& info) {
   if (pixels < 2) throw KernelError{std::string(op) + ": training needs more than one value per channel"};
   const BnKernels& kern = bnKernels();
 
+  // With a producer, x's rows are made from inZ by the conv as it first reads them.
+  const bool made = len(info, 22) != 0;
+  dw::RowSourceFn source;
+  if (made) {
+    const float* inZ = f32(info, 22);
+    const int inAct = bnActivation(info, 27, op);
+    dw::expectLength(info, 22, g.N * g.H * g.W * C, op, "inZ", g);
+    expectPerChannel(info, {23, 24, 25, 26}, g, op);
+    float* xOut = f32(info, 0);
+    const int64_t rowFloats = g.W * C;
+    source = [&kern, inZ, inAct, xOut, rowFloats, C, W = g.W,
+              in = BnAffine(f32(info, 25), f32(info, 26), f32(info, 23), f32(info, 24), C)](
+                 int64_t row, bool keep, float* scratch) -> const float* {
+      float* out = keep ? xOut + row * rowFloats : scratch;
+      kern.apply[inAct](inZ + row * rowFloats, out, C, 0, W, in.mean.data(), in.s.data(), in.beta.data());
+      return out;
+    };
+  }
+
   // The statistics are sums of z - shift with shift = z's first pixel (as bnForward shifts by its
   // input's first row, against cancellation), computed up front so that every row can use it.
-  std::vector<float> shift(pad8(C), 0.f);
+  std::vector<float> shift(pad8(C), 0.f), rowBuffer(made ? g.W * C : 0);
   for (int64_t kh = 0; kh < g.KH; ++kh) {
+    const int64_t ih = kh - g.padH;
+    if (ih < 0 || ih >= g.H) continue;
+    const float* xRow = made ? source(ih, false, rowBuffer.data()) : x + ih * g.W * C;
     for (int64_t kw = 0; kw < g.KW; ++kw) {
-      const int64_t ih = kh - g.padH, iw = kw - g.padW;
-      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-      for (int64_t c = 0; c < C; ++c) shift[c] += x[(ih * g.W + iw) * C + c] * w[(kh * g.KW + kw) * C + c];
+      const int64_t iw = kw - g.padW;
+      if (iw < 0 || iw >= g.W) continue;
+      for (int64_t c = 0; c < C; ++c) shift[c] += xRow[iw * C + c] * w[(kh * g.KW + kw) * C + c];
     }
   }
   ChannelSums sums(dw::forwardChunks(g), C);
@@ -70,7 +96,7 @@ Napi::Value DepthwiseBnForward(const Napi::CallbackInfo& info) {
     kern.stats(z + begin * g.Wo * C, C, 0, (end - begin) * g.Wo, shift.data(), sums.a(chunk), sums.b(chunk),
                sums.accA(), sums.accB());
   };
-  dw::forward(g, x, w, z, &stats);
+  dw::forward(g, x, w, z, &stats, made ? &source : nullptr);
   sums.combine();
   finishTrainingStats(sums.a(0), sums.b(0), shift.data(), pixels, C, momentum, eps, runMean, runVar, saveMean,
                       saveInvstd);

@@ -25,7 +25,8 @@ namespace {
 // pointwiseBnForward(x [M, K], w [K, N], M, K, N, gamma, beta, runningMean, runningVar, momentum, eps,
 //                    act, z [M, N], y [M, N], saveMean, saveInvstd, scale, HW)
 // z = x w; y = act(batch_norm(z) * gamma + beta) with batch statistics, which are saved (for the
-// backward pass) and moved into the running ones as bnForward does in training.
+// backward pass) and moved into the running ones as bnForward does in training. An empty y: the
+// statistics only, y made by its consumer (depthwiseBnForward's producer arguments).
 // With scale [M / HW, K] (squeeze-excite's gates; an empty array: none), the conv reads x with the
 // channels of each image (HW rows) scaled: each block is scaled into an L2 buffer on its way to the
 // GEMM, so the scaled tensor is never written out (se_pointwise_bn.cc has the backward pass).
@@ -48,7 +49,8 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   expectLen(info, 1, k * n, op, "w");
   for (size_t i : {5, 6, 7, 8, 14, 15}) expectLen(info, i, n, op, "a per-channel array");
   expectLen(info, 12, m * n, op, "z");
-  expectLen(info, 13, m * n, op, "y");
+  const bool apply = len(info, 13) != 0;
+  if (apply) expectLen(info, 13, m * n, op, "y");
   const float* scale = f32(info, 16);
   const bool scaled = len(info, 16) != 0;
   const int64_t hw = scaled ? imageRows(info, 17, 16, m, k, op) : 0;
@@ -90,7 +92,7 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   sums.combine();
   finishTrainingStats(sums.a(0), sums.b(0), shift.data(), m, n, momentum, eps, runMean, runVar, saveMean, saveInvstd);
 
-  bnApplyRows(act, z, y, m, n, BnAffine(saveMean, saveInvstd, gamma, beta, n));
+  if (apply) bnApplyRows(act, z, y, m, n, BnAffine(saveMean, saveInvstd, gamma, beta, n));
   return info.Env().Undefined();
 }
 

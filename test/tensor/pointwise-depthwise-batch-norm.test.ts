@@ -23,6 +23,8 @@ interface Block {
   wDw: Tensor;
   bn: { gamma: Tensor; beta: Tensor; rm: Tensor; rv: Tensor }[];
   stride: 1 | 2;
+  /** The depthwise conv's padding (default k / 2). */
+  padding?: number;
   act: BatchNormActivation;
 }
 
@@ -67,12 +69,14 @@ const fused: Run = (b, [rm1, rv1, rm2, rv2]) =>
       runningVar: rv2,
       act: b.act,
       stride: b.stride,
+      padding: b.padding,
     },
   );
 
 const twoOps: Run = (b, [rm1, rv1, rm2, rv2]) => {
   const mid = pointwiseBatchNorm(b.x, b.wPw, b.bn[0].gamma, b.bn[0].beta, rm1, rv1, { act: b.act });
-  return depthwiseBatchNorm(mid, b.wDw, b.bn[1].gamma, b.bn[1].beta, rm2, rv2, { act: b.act, stride: b.stride });
+  const opts = { act: b.act, stride: b.stride, padding: b.padding };
+  return depthwiseBatchNorm(mid, b.wDw, b.bn[1].gamma, b.bn[1].beta, rm2, rv2, opts);
 };
 
 function params(b: Block): Tensor[] {
@@ -97,20 +101,23 @@ const NAMES = ['y', 'gx', 'gwPw', 'ggamma1', 'gbeta1', 'gwDw', 'ggamma2', 'gbeta
 
 describe('pointwiseDepthwiseBatchNorm (expansion + depthwise layers, backward joined)', () => {
   // The depthwise kernels' paths: whole images per thread (28 wide, one-row groups; 7 wide), one image
-  // (N = 1: the gradient made whole, the first pass after it), 5x5 stride 2, channels off the vectors;
+  // (N = 1: the gradient made whole, the first pass after it), 5x5 stride 2, channels off the vectors,
+  // unpadded with the last row under no window (the expansion's output made whole before the conv);
   // every activation (swish's derivative from its output on the joined path); the scalar kernels.
-  const cases: [number, number, number, number, number, 1 | 2, BatchNormActivation][] = [
+  const cases: [number, number, number, number, number, 1 | 2, BatchNormActivation, number?][] = [
     [6, 28, 8, 32, 3, 2, 'swish'],
     [8, 7, 20, 40, 3, 1, 'swish'],
     [1, 10, 6, 17, 3, 1, 'swish'],
     [4, 9, 5, 20, 5, 2, 'relu6'],
     [5, 8, 4, 12, 3, 1, 'relu'],
     [3, 6, 7, 9, 3, 2, 'none'],
+    [4, 8, 5, 16, 3, 2, 'swish', 0],
   ];
   for (const scalar of [false, true]) {
-    for (const [n, h, cin, c, k, stride, act] of cases) {
-      test(`equals pointwiseBatchNorm then depthwiseBatchNorm (${scalar ? 'scalar' : 'vector'} kernels), x [${n}, ${h}, ${h}, ${cin}] -> ${c}, ${k}x${k}, stride ${stride}, ${act}`, () => {
-        const b = block(n, h, cin, c, k, stride, act, n * 100 + c + k);
+    for (const [n, h, cin, c, k, stride, act, padding] of cases) {
+      const pad = padding === undefined ? '' : `, padding ${padding}`;
+      test(`equals pointwiseBatchNorm then depthwiseBatchNorm (${scalar ? 'scalar' : 'vector'} kernels), x [${n}, ${h}, ${h}, ${cin}] -> ${c}, ${k}x${k}, stride ${stride}${pad}, ${act}`, () => {
+        const b = { ...block(n, h, cin, c, k, stride, act, n * 100 + c + k), padding };
         native.depthwiseForceScalar(scalar);
         try {
           const a = trainStep(fused, b);

@@ -64,9 +64,20 @@ export function checkDepthwiseBatchNorm(
   return { geometry, outShape };
 }
 
-/** The forward kernel: bn.out = act(bn(depthwise(x, w))), statistics saved in bn. */
-export function depthwiseBnForward(x: Tensor, w: Tensor, geometry: number[], bn: FusedBatchNorm): void {
-  native.depthwiseBnForward(x.f32, w.f32, ...geometry, ...bn.forwardArgs());
+/**
+ * The forward kernel: bn.out = act(bn(depthwise(x, w))), statistics saved in bn. With `producer`
+ * (whose forward kernel ran without writing its output), x is that output, made here from the
+ * producer's z as the conv first reads each row.
+ */
+export function depthwiseBnForward(
+  x: Tensor,
+  w: Tensor,
+  geometry: number[],
+  bn: FusedBatchNorm,
+  producer?: FusedBatchNorm,
+): void {
+  const made = producer ? producer.appliedArgs() : [EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, 0];
+  native.depthwiseBnForward(x.f32, w.f32, ...geometry, ...bn.forwardArgs(), ...made);
 }
 
 /**

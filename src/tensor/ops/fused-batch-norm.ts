@@ -38,8 +38,14 @@ export class FusedBatchNorm {
     this.code = ACTIVATION_CODES[opts.act];
   }
 
-  /** The forward kernels' batch-norm arguments: gamma, beta, running stats, momentum, eps, act, z, y, saved stats. */
-  forwardArgs(): [Float32Array, Float32Array, Float32Array, Float32Array, number, number, number, ...Float32Array[]] {
+  /**
+   * The forward kernels' batch-norm arguments: gamma, beta, running stats, momentum, eps, act, z, y,
+   * saved stats. Without `writeOut`, y is the empty array: the kernel leaves it to the next layer's
+   * (see appliedArgs).
+   */
+  forwardArgs(
+    writeOut = true,
+  ): [Float32Array, Float32Array, Float32Array, Float32Array, number, number, number, ...Float32Array[]] {
     const { gamma, beta, runningMean, runningVar } = this.bn;
     const { momentum, eps } = this.opts;
     return [
@@ -51,10 +57,18 @@ export class FusedBatchNorm {
       eps,
       this.code,
       this.z.f32,
-      this.out.f32,
+      writeOut ? this.out.f32 : EMPTY,
       this.mean.f32,
       this.invstd.f32,
     ];
+  }
+
+  /**
+   * What a consumer needs to make the output from z after the forward kernel ran without writing it:
+   * z, gamma, beta, the batch statistics and the activation code.
+   */
+  appliedArgs(): [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, number] {
+    return [this.z.f32, this.bn.gamma.f32, this.bn.beta.f32, this.mean.f32, this.invstd.f32, this.code];
   }
 
   /** After the forward pass with no gradient to record: frees what only backward reads. */

@@ -73,8 +73,17 @@ export interface PointwiseDims {
   cout: number;
 }
 
-/** The forward kernel: bn.out = act(bn(x . w)), statistics saved in bn. */
-export function pointwiseBnForward(x: Tensor, w: Tensor, dims: PointwiseDims, bn: FusedBatchNorm): void {
+/**
+ * The forward kernel: bn.out = act(bn(x . w)), statistics saved in bn. Without `writeOut`, bn.out is
+ * left for the consumer to make (depthwiseBnForward's producer).
+ */
+export function pointwiseBnForward(
+  x: Tensor,
+  w: Tensor,
+  dims: PointwiseDims,
+  bn: FusedBatchNorm,
+  writeOut = true,
+): void {
   const { m, cin, cout } = dims;
   native.pointwiseBnForward(
     x.f32,
@@ -82,7 +91,7 @@ export function pointwiseBnForward(x: Tensor, w: Tensor, dims: PointwiseDims, bn
     m,
     cin,
     cout,
-    ...bn.forwardArgs(),
+    ...bn.forwardArgs(writeOut),
     EMPTY, // no squeeze-excite scaling (sePointwiseBatchNorm)
     1,
   );

@@ -21,11 +21,13 @@ export interface ConvBatchNorm extends BatchNormParams {
 /**
  * Training-mode depthwiseBatchNorm(pointwiseBatchNorm(x)): an MBConv block's expansion (1x1 conv,
  * w [1, 1, Cin, C]) and depthwise layer (w [KH, KW, C]), each with its batch-norm and activation.
- * The same results, running-statistics updates and gradients as the two ops in turn; backward, the
- * first pass of the expansion's batch-norm backward runs inside the depthwise backward, on each run
- * of the gradient rows it has just written, so the [N, H, W, C] gradient between the two layers is
- * neither read back for that pass nor written again as the activation's derivative
- * (native/src/depthwise_bn.cc).
+ * The same results, running-statistics updates and gradients as the two ops in turn, with the
+ * passes over the [N, H, W, C] tensor between the layers joined (native/src/depthwise_bn.cc):
+ * forward, the depthwise conv applies the expansion's batch-norm and activation to each row as it
+ * first reads it (the expansion's output is written, never read back); backward, the first pass of
+ * the expansion's batch-norm backward runs inside the depthwise backward on each run of gradient
+ * rows it has just written, so that gradient is neither read back for that pass nor written again
+ * as the activation's derivative.
  */
 export function pointwiseDepthwiseBatchNorm(
   x: Tensor,
@@ -48,8 +50,10 @@ export function pointwiseDepthwiseBatchNorm(
   }
   const { geometry } = checked;
   const dwBn = new FusedBatchNorm(bnParams(depthwise), checked.outShape, dwOpts);
-  pointwiseBnForward(x, pointwise.w, dims, pwBn);
-  depthwiseBnForward(mid, depthwise.w, geometry, dwBn);
+  // mid is written by the depthwise kernel, which applies the expansion's batch-norm and activation
+  // to each row as it first reads it: one pass over [N, H, W, C] fewer.
+  pointwiseBnForward(x, pointwise.w, dims, pwBn, false);
+  depthwiseBnForward(mid, depthwise.w, geometry, dwBn, pwBn);
   const inputs = [x, pointwise.w, pointwise.gamma, pointwise.beta, depthwise.w, depthwise.gamma, depthwise.beta];
   if (!needsGrad(inputs)) {
     pwBn.disposeAll();
