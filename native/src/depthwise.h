@@ -8,6 +8,8 @@
 #include <functional>
 #include <vector>
 
+#include "scratch.h"
+
 namespace Napi {
 class CallbackInfo;
 }
@@ -22,26 +24,7 @@ struct Geometry {
   int64_t Ho, Wo;       // output [N, Ho, Wo, C]
 };
 
-// Scratch buffers for the threads of one parallel region (64-byte aligned, grown on demand, never
-// shrunk). `prepare` runs before the region, each thread then uses `get(omp_get_thread_num())`.
-// Instances are thread_local to the calling thread, so that kernels called from different JS
-// threads (workers) at the same time do not share them.
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch();
-  void prepare(int threads, size_t floats);
-  float* get(int thread) const { return buffers_[thread].ptr; }
-
- private:
-  struct Buffer {
-    float* ptr = nullptr;
-    size_t floats = 0;
-  };
-  std::vector<Buffer> buffers_;
-};
+using cream::Scratch;  // scratch.h
 
 // Called as output rows [begin, end) of chunk `chunk` are written, while they are in cache (batch-norm's
 // statistics, fused). Chunks are fixed for a geometry and thread count: forwardChunks(g) of them.

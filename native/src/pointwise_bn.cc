@@ -15,6 +15,7 @@
 #include "batchnorm.h"
 #include "gemm_blocks.h"
 #include "registry.h"
+#include "scratch.h"
 #include "se_rows.h"
 #include "signal_guard.h"
 
@@ -67,7 +68,9 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
   const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
   const bool parallel = rowParallel(m, k, n);
   ChannelSums sums(blocks, n);
-  std::vector<std::vector<float>> scaledBlocks(scaled ? omp_get_max_threads() : 0);
+  thread_local Scratch scaledOfCaller;
+  Scratch& scaledBlocks = scaledOfCaller;  // the region's threads use the caller's buffers
+  if (scaled) scaledBlocks.prepare(omp_get_max_threads(), mb * k);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
     // Runs of consecutive blocks, taken dynamically: a thread that loses its core for a while (other
@@ -79,10 +82,9 @@ Napi::Value PointwiseBnForward(const Napi::CallbackInfo& info) {
       const int64_t r = b * mb, rows = std::min(mb, m - r);
       const float* a = x + r * k;
       if (scaled) {
-        std::vector<float>& buffer = scaledBlocks[omp_get_thread_num()];
-        buffer.resize(static_cast<size_t>(mb) * k);
-        scaleImageRows(x, scale, r, rows, hw, k, buffer.data());
-        a = buffer.data();
+        float* buffer = scaledBlocks.get(omp_get_thread_num());
+        scaleImageRows(x, scale, r, rows, hw, k, buffer);
+        a = buffer;
       }
       sgemm('N', 'N', rows, n, k, 1.f, a, k, w, n, 0.f, z + r * n, n);
       kern.stats(z + r * n, n, 0, rows, shift.data(), sums.a(b), sums.b(b), sums.accA(), sums.accB());
@@ -165,20 +167,21 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   // fresh pages, faulted in on every call. Each chunk's first block overwrites its partial sum.
   static std::vector<float> partW;
   if (wantGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
-  std::vector<std::vector<float>> dzBuffers(omp_get_max_threads());
+  thread_local Scratch dzOfCaller;
+  Scratch& dzBuffers = dzOfCaller;  // the region's threads use the caller's buffers
+  dzBuffers.prepare(omp_get_max_threads(), mb * n);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
     chunks.forEachBlock(rowParallel(m, k, n), [&](int64_t c, int64_t r, int64_t rows) {
-      std::vector<float>& dz = dzBuffers[omp_get_thread_num()];
-      dz.resize(static_cast<size_t>(mb) * n);
+      float* dz = dzBuffers.get(omp_get_thread_num());
       // With dz kept, the second pass reads it as the gradient of an activation-free batch-norm.
-      kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? kept : dy) + r * n, dz.data(), n, 0, rows,
+      kern.gradInput[keepDz ? kBnActNone : act](z + r * n, (keepDz ? kept : dy) + r * n, dz, n, 0, rows,
                                                 a.mean.data(), a.s.data(), a.beta.data(), kc.k1.data(),
                                                 kc.k2.data(), kc.k3.data());
-      if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz.data(), n, w, n, 0.f, gx + r * k, k);
+      if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz, n, w, n, 0.f, gx + r * k, k);
       if (wantGw) {
         const float beta = r == chunks.begin(c) ? 0.f : 1.f;  // the chunk's first block starts its sum
-        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz.data(), n, beta, partW.data() + c * k * n, n);
+        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz, n, beta, partW.data() + c * k * n, n);
       }
     });
   }

@@ -24,6 +24,7 @@
 #include "batchnorm.h"
 #include "gemm_blocks.h"
 #include "registry.h"
+#include "scratch.h"
 #include "se_rows.h"
 #include "signal_guard.h"
 
@@ -84,29 +85,28 @@ Napi::Value SePointwiseBnBackwardWeights(const Napi::CallbackInfo& info) {
   const RowChunks chunks(images, 1);
   static std::vector<float> partW;  // kept between calls, as in pointwise_bn.cc
   if (wantGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
-  struct Buffers {
-    std::vector<float> dz, t;
-  };
-  std::vector<Buffers> buffers(omp_get_max_threads());
+  thread_local Scratch dzOfCaller, tOfCaller;
+  Scratch &dzBuffers = dzOfCaller, &tBuffers = tOfCaller;  // the region's threads use the caller's buffers
+  dzBuffers.prepare(omp_get_max_threads(), mb * n);
+  tBuffers.prepare(omp_get_max_threads(), k * n);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
     chunks.forEachBlock(rowParallel(m, k, n), [&](int64_t c, int64_t image, int64_t) {
-      Buffers& buf = buffers[omp_get_thread_num()];
-      buf.dz.resize(static_cast<size_t>(mb) * n);
-      buf.t.resize(static_cast<size_t>(k) * n);
+      float* dz = dzBuffers.get(omp_get_thread_num());
+      float* tImage = tBuffers.get(omp_get_thread_num());
       // T = x_b^T dz_b, over the image's rows in L2-sized pieces.
       const int64_t first = image * hw, end = first + hw;
       for (int64_t r = first; r < end; r += mb) {
         const int64_t rows = std::min(mb, end - r);
-        kern.gradInput[kBnActNone](z + r * n, dy + r * n, buf.dz.data(), n, 0, rows, a.mean.data(), a.s.data(),
-                                   a.beta.data(), kc.k1.data(), kc.k2.data(), kc.k3.data());
-        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, buf.dz.data(), n, r == first ? 0.f : 1.f, buf.t.data(), n);
+        kern.gradInput[kBnActNone](z + r * n, dy + r * n, dz, n, 0, rows, a.mean.data(), a.s.data(), a.beta.data(),
+                                   kc.k1.data(), kc.k2.data(), kc.k3.data());
+        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz, n, r == first ? 0.f : 1.f, tImage, n);
       }
       const float* s = scale + image * k;
       float* part = wantGw ? partW.data() + c * k * n : nullptr;
       const bool startsChunk = image == chunks.begin(c);
       for (int64_t kk = 0; kk < k; ++kk) {
-        const float* t = buf.t.data() + kk * n;
+        const float* t = tImage + kk * n;
         const float* wRow = w + kk * n;
         if (wantGScale) {
           // Eight running sums in a fixed order, so the compiler can vectorise the dot product.
@@ -169,26 +169,24 @@ Napi::Value SePointwiseBnBackwardInput(const Napi::CallbackInfo& info) {
   for (int64_t i = 0; i < images * k; ++i) spread[i] = gPooled[i] * inv;
 
   const int64_t mb = blockRows(k, n), blocks = (m + mb - 1) / mb;
-  struct Buffers {
-    std::vector<float> dz, dx;
-  };
-  std::vector<Buffers> buffers(omp_get_max_threads());
+  thread_local Scratch dzOfCaller, dxOfCaller;
+  Scratch &dzBuffers = dzOfCaller, &dxBuffers = dxOfCaller;  // the region's threads use the caller's buffers
+  dzBuffers.prepare(omp_get_max_threads(), mb * n);
+  dxBuffers.prepare(omp_get_max_threads(), mb * k);
   {
     const SignalsDeferred signals;  // dnnl_sgemm moves the stack pointer into the heap (signal_guard.h)
     // Runs of blocks taken dynamically, as in pointwiseBnForward (each block's result is its own).
     const int64_t run = std::max<int64_t>(1, blocks / (4 * omp_get_max_threads()));
 #pragma omp parallel for schedule(dynamic, run) if (rowParallel(m, k, n))
     for (int64_t b = 0; b < blocks; ++b) {
-      Buffers& buf = buffers[omp_get_thread_num()];
-      buf.dz.resize(static_cast<size_t>(mb) * n);
-      buf.dx.resize(static_cast<size_t>(mb) * k);
+      float* dz = dzBuffers.get(omp_get_thread_num());
+      float* dx = dxBuffers.get(omp_get_thread_num());
       const int64_t r = b * mb, rows = std::min(mb, m - r);
-      kern.gradInput[kBnActNone](z + r * n, dy + r * n, buf.dz.data(), n, 0, rows, a.mean.data(), a.s.data(),
-                                 a.beta.data(), kc.k1.data(), kc.k2.data(), kc.k3.data());
-      sgemm('N', 'T', rows, k, n, 1.f, buf.dz.data(), n, w, n, 0.f, buf.dx.data(), k);
+      kern.gradInput[kBnActNone](z + r * n, dy + r * n, dz, n, 0, rows, a.mean.data(), a.s.data(), a.beta.data(),
+                                 kc.k1.data(), kc.k2.data(), kc.k3.data());
+      sgemm('N', 'T', rows, k, n, 1.f, dz, n, w, n, 0.f, dx, k);
       forImageRows(r, rows, hw, [&](int64_t image, int64_t r0, int64_t r1) {
-        scaleAdd(buf.dx.data() + (r0 - r) * k, scale + image * k, spread.data() + image * k, gx + r0 * k, k, 0,
-                 r1 - r0);
+        scaleAdd(dx + (r0 - r) * k, scale + image * k, spread.data() + image * k, gx + r0 * k, k, 0, r1 - r0);
       });
     }
   }
