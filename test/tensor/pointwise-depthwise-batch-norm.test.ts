@@ -5,10 +5,12 @@ import {
   type BatchNormActivation,
   backward,
   depthwiseBatchNorm,
+  getThreads,
   native,
   noGrad,
   pointwiseBatchNorm,
   pointwiseDepthwiseBatchNorm,
+  setThreads,
   type Tensor,
   tidy,
 } from '../../src/tensor/index.ts';
@@ -133,6 +135,22 @@ describe('pointwiseDepthwiseBatchNorm (expansion + depthwise layers, backward jo
       });
     }
   }
+
+  test('one thread: the same as the two ops', () => {
+    const b = block(4, 14, 8, 24, 3, 2, 'swish', 55);
+    const previous = getThreads();
+    setThreads(1);
+    try {
+      const a = trainStep(fused, b);
+      const ref = trainStep(twoOps, b);
+      NAMES.forEach((name, i) => {
+        const err = maxRelDiff(a[i], ref[i]);
+        assert.ok(err < 2e-5, `${name}: max difference ${err.toExponential(2)} of the largest value`);
+      });
+    } finally {
+      setThreads(previous);
+    }
+  });
 
   test('swish: gradients match finite differences', () => {
     const b = block(2, 5, 3, 6, 3, 2, 'swish', 51);
