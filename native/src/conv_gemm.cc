@@ -130,17 +130,14 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
 
   // Row blocks in the fixed chunks of RowChunks; gW (float) and bias (double) partial sums per chunk.
   const RowChunks chunks(m, blockRows(k, n));
-  // Kept between calls (the addon is called from one JS thread), so its pages are not faulted in
-  // again each time; each chunk's first block overwrites its partial sum.
-  static std::vector<float> partW;
-  if (needGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
+  float* partW = needGw ? chunkPartials(chunks, k * n) : nullptr;
   std::vector<double> partB(needGb ? static_cast<size_t>(chunks.count) * n : 0, 0.0);
   chunks.forEachBlock(rowParallel(m, k, n), [&](int64_t c, int64_t r, int64_t rows) {
     const float* gr = g + r * n;
     if (needGx) sgemm('N', 'T', rows, k, n, 1.f, gr, n, w, n, 0.f, gx + r * k, k);
     if (needGw) {
       const float beta = r == chunks.begin(c) ? 0.f : 1.f;  // the chunk's first block starts its sum
-      sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, gr, n, beta, partW.data() + c * k * n, n);
+      sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, gr, n, beta, partW + c * k * n, n);
     }
     if (needGb) {
       double* pb = partB.data() + c * n;
@@ -152,7 +149,7 @@ Napi::Value GemmBackward(const Napi::CallbackInfo& info) {
     }
   });
   if (needGw) chunks.sum(partW, k * n, gw);
-  if (needGb) chunks.sum(partB, n, gb);
+  if (needGb) chunks.sum(partB.data(), n, gb);
   return info.Env().Undefined();
 }
 

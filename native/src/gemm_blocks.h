@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "registry.h"
+#include "scratch.h"
 
 namespace cream {
 
@@ -65,14 +66,23 @@ struct RowChunks {
 
   // out[i] = sum over the chunks of partial[chunk * len + i], in chunk order.
   template <typename T>
-  void sum(const std::vector<T>& partial, int64_t len, float* out) const {
+  void sum(const T* partial, int64_t len, float* out) const {
     for (int64_t i = 0; i < len; ++i) {
-      T s = partial[static_cast<size_t>(i)];
-      for (int64_t c = 1; c < count; ++c) s += partial[static_cast<size_t>(c * len + i)];
+      T s = partial[i];
+      for (int64_t c = 1; c < count; ++c) s += partial[c * len + i];
       out[i] = static_cast<float>(s);
     }
   }
 };
+
+// The calling thread's buffer for `chunks.count` float partial sums of `len` values each (a weight
+// gradient per chunk), kept between calls so that its pages are not faulted in again each time.
+// Each chunk's first block overwrites its partial sum, so the buffer is not cleared.
+inline float* chunkPartials(const RowChunks& chunks, int64_t len) {
+  thread_local Scratch partials;
+  partials.prepare(1, static_cast<size_t>(chunks.count * len));
+  return partials.get(0);
+}
 
 // dnnl_sgemm (row-major), also for empty products; throws on failure. Inside a parallel region it
 // runs on the calling thread only.

@@ -163,10 +163,7 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
   const BnGradCoefficients kc(gamma, invstd, sdz.data(), sdzx.data(), m, n, true);
   const int64_t mb = blockRows(k, n);
   const RowChunks chunks(m, mb);
-  // Kept between calls (the addon is called from one JS thread): a fresh buffer of this size is
-  // fresh pages, faulted in on every call. Each chunk's first block overwrites its partial sum.
-  static std::vector<float> partW;
-  if (wantGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
+  float* partW = wantGw ? chunkPartials(chunks, k * n) : nullptr;
   thread_local Scratch dzOfCaller;
   Scratch& dzBuffers = dzOfCaller;  // the region's threads use the caller's buffers
   dzBuffers.prepare(omp_get_max_threads(), mb * n);
@@ -181,7 +178,7 @@ Napi::Value PointwiseBnBackward(const Napi::CallbackInfo& info) {
       if (wantGx) sgemm('N', 'T', rows, k, n, 1.f, dz, n, w, n, 0.f, gx + r * k, k);
       if (wantGw) {
         const float beta = r == chunks.begin(c) ? 0.f : 1.f;  // the chunk's first block starts its sum
-        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz, n, beta, partW.data() + c * k * n, n);
+        sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz, n, beta, partW + c * k * n, n);
       }
     });
   }

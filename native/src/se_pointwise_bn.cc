@@ -83,8 +83,7 @@ Napi::Value SePointwiseBnBackwardWeights(const Napi::CallbackInfo& info) {
   const BnGradCoefficients kc(gamma, invstd, sdz.data(), sdzx.data(), m, n, true);
   const int64_t mb = std::min(blockRows(k, n), hw);
   const RowChunks chunks(images, 1);
-  static std::vector<float> partW;  // kept between calls, as in pointwise_bn.cc
-  if (wantGw) partW.resize(static_cast<size_t>(chunks.count) * k * n);
+  float* partW = wantGw ? chunkPartials(chunks, k * n) : nullptr;
   thread_local Scratch dzOfCaller, tOfCaller;
   Scratch &dzBuffers = dzOfCaller, &tBuffers = tOfCaller;  // the region's threads use the caller's buffers
   dzBuffers.prepare(omp_get_max_threads(), mb * n);
@@ -103,7 +102,7 @@ Napi::Value SePointwiseBnBackwardWeights(const Napi::CallbackInfo& info) {
         sgemm('T', 'N', k, n, rows, 1.f, x + r * k, k, dz, n, r == first ? 0.f : 1.f, tImage, n);
       }
       const float* s = scale + image * k;
-      float* part = wantGw ? partW.data() + c * k * n : nullptr;
+      float* part = wantGw ? partW + c * k * n : nullptr;
       const bool startsChunk = image == chunks.begin(c);
       for (int64_t kk = 0; kk < k; ++kk) {
         const float* t = tImage + kk * n;
