@@ -2,7 +2,24 @@
 // sePointwiseBatchNorm): PyTorch fixture steps and comparisons with the ops they replace.
 import assert from 'node:assert/strict';
 import { backward, type Tensor, tidy } from '../../src/tensor/index.ts';
+import { randomTensor } from './gradcheck.ts';
 import { assertClose, type Fixture, load } from './torch-fixture.ts';
+
+/**
+ * A batch-norm's gamma, beta and running statistics for c channels, drawn from `rand` in that order:
+ * scales and variances in [0.5, 1.5], shifts in [-0.5, 0.5], means in [-0.2, 0.2].
+ */
+export function randomBatchNorm(
+  c: number,
+  rand: () => number,
+): { gamma: Tensor; beta: Tensor; rm: Tensor; rv: Tensor } {
+  return {
+    gamma: randomTensor([c], rand, 0.5, 1.5),
+    beta: randomTensor([c], rand, -0.5, 0.5),
+    rm: randomTensor([c], rand, -0.2, 0.2),
+    rv: randomTensor([c], rand, 0.5, 1.5),
+  };
+}
 
 /** The largest elementwise difference relative to the largest magnitude of `b`. */
 export function maxRelDiff(a: Float32Array, b: Float32Array): number {

@@ -13,7 +13,7 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
-import { assertConvBnStep, maxRelDiff, stepResults } from '../helpers/conv-bn.ts';
+import { assertConvBnStep, maxRelDiff, randomBatchNorm, stepResults } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { readTorchFixture } from '../helpers/torch-fixture.ts';
 
@@ -32,10 +32,7 @@ function layer(n: number, h: number, c: number, k: number, stride: 1 | 2, seed: 
   return {
     x: randomTensor([n, h, h, c], rand),
     w: randomTensor([k, k, c], rand, -0.5, 0.5),
-    gamma: randomTensor([c], rand, 0.5, 1.5),
-    beta: randomTensor([c], rand, -0.5, 0.5),
-    rm: randomTensor([c], rand, -0.2, 0.2),
-    rv: randomTensor([c], rand, 0.5, 1.5),
+    ...randomBatchNorm(c, rand),
     stride,
   };
 }

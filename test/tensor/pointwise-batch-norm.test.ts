@@ -15,7 +15,7 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
-import { assertConvBnStep, maxRelDiff, stepResults } from '../helpers/conv-bn.ts';
+import { assertConvBnStep, maxRelDiff, randomBatchNorm, stepResults } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { readTorchFixture } from '../helpers/torch-fixture.ts';
 
@@ -51,10 +51,7 @@ function tallLayer(seed: number) {
   return {
     x: randomTensor([2, 61, 67, cin], rand),
     w: randomTensor([1, 1, cin, cout], rand, -0.5, 0.5),
-    gamma: randomTensor([cout], rand, 0.5, 1.5),
-    beta: randomTensor([cout], rand, -0.5, 0.5),
-    rm: randomTensor([cout], rand, -0.2, 0.2),
-    rv: randomTensor([cout], rand, 0.5, 1.5),
+    ...randomBatchNorm(cout, rand),
     gy: randomTensor([2, 61, 67, cout], rand),
   };
 }

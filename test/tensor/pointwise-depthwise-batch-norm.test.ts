@@ -15,7 +15,7 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
-import { maxRelDiff, stepResults } from '../helpers/conv-bn.ts';
+import { maxRelDiff, randomBatchNorm, stepResults } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 
 /** An MBConv block's expansion (1x1 conv cin -> c) and depthwise layer (k x k), with their batch-norms. */
@@ -41,17 +41,11 @@ function block(
   seed: number,
 ): Block {
   const rand = testRandom(seed);
-  const bn = () => ({
-    gamma: randomTensor([c], rand, 0.5, 1.5),
-    beta: randomTensor([c], rand, -0.5, 0.5),
-    rm: randomTensor([c], rand, -0.2, 0.2),
-    rv: randomTensor([c], rand, 0.5, 1.5),
-  });
   return {
     x: randomTensor([n, h, h, cin], rand),
     wPw: randomTensor([1, 1, cin, c], rand, -0.5, 0.5),
     wDw: randomTensor([k, k, c], rand, -0.5, 0.5),
-    bn: [bn(), bn()],
+    bn: [randomBatchNorm(c, rand), randomBatchNorm(c, rand)],
     stride,
     act,
   };

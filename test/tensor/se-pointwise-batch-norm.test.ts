@@ -15,7 +15,7 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 import { Tensor as T } from '../../src/tensor/tensor.ts';
-import { maxRelDiff, stepResults } from '../helpers/conv-bn.ts';
+import { maxRelDiff, randomBatchNorm, stepResults } from '../helpers/conv-bn.ts';
 import { gradCheck, randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { assertClose, load, readTorchFixture } from '../helpers/torch-fixture.ts';
 
@@ -44,10 +44,7 @@ function layer(n: number, h: number, c: number, r: number, cout: number, seed: n
       bExpand: randomTensor([c], rand, -2, 2),
     },
     w: randomTensor([1, 1, c, cout], rand, -0.5, 0.5),
-    gamma: randomTensor([cout], rand, 0.5, 1.5),
-    beta: randomTensor([cout], rand, -0.5, 0.5),
-    rm: randomTensor([cout], rand, -0.2, 0.2),
-    rv: randomTensor([cout], rand, 0.5, 1.5),
+    ...randomBatchNorm(cout, rand),
     gy: randomTensor([n, h, h, cout], rand),
   };
 }
