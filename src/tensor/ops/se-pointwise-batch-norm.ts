@@ -49,7 +49,7 @@ export function sePointwiseBatchNorm(
   bn.snapshot();
   return record(op, bn.out, inputs, (g) => {
     const gw = w.requiresGrad ? Tensor.empty(w.shape) : null;
-    const { gGamma, gBeta } = bn.gradBuffers();
+    const { gGamma, gBeta } = bn.affineGradBuffers();
     const seWeights = [se.wReduce, se.bReduce, se.wExpand, se.bExpand];
     const gScale = x.requiresGrad || seWeights.some((t) => t.requiresGrad) ? Tensor.empty([n, cin]) : null;
     const sums = new Float64Array(2 * cout);
