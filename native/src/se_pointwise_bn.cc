@@ -6,9 +6,10 @@
 // writes d(x s) and reads x s for its weight gradient; squeeze-excite reads d(x s) and x for the
 // gates' gradient, then d(x s) again to write dx) and four forward (pooling x, reading x to write
 // x s, the conv reading x s). Here two each: x is read once and dx written once backward; forward,
-// the pooling and the conv read x. The gates' gradient, gs[b, c] = sum over image b's rows of x[r, c] (dz w^T)[r, c], comes
-// from the weight gradient's GEMM done per image, T_b = x_b^T dz_b [K, N] (about as fast as over all
-// rows at once here): gs[b, c] = sum_j T_b[c, j] w[c, j] and gw = sum_b s_b T_b.
+// the pooling and the conv read x. The gates' gradient, gs[b, c] = sum over image b's rows of
+// x[r, c] (dz w^T)[r, c], comes from the weight gradient's GEMM done per image,
+// T_b = x_b^T dz_b [K, N] (about as fast as over all rows at once here):
+// gs[b, c] = sum_j T_b[c, j] w[c, j] and gw = sum_b s_b T_b.
 //
 // Two calls, because the gates' gradient must go back through squeeze-excite's small layers (done
 // by the caller) before dx can be written:
