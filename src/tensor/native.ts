@@ -16,15 +16,18 @@ const addonPath =
   process.env.CREAM_NATIVE_ADDON ?? fileURLToPath(new URL('../../build/Release/cream_native.node', import.meta.url));
 
 /**
- * Spin iterations (~20-50 ns each) an idle OpenMP thread waits for the next parallel region before
- * sleeping. libgomp's default, 300,000 (~8 ms measured here), keeps every worker burning a core long
- * after the last kernel: when anything else wants that core (the data loader's thread, a second
- * training process, the PyTorch reference), threads of both wait on each other's time slices and a
- * training step ran 1.9 s instead of 0.28 s (`small` path, load ~5, 2 cores). 2,000 (~50 us) still
- * covers the gaps between consecutive kernels of a step (median 18 us), so back-to-back kernels find
- * their workers awake; a passive policy (0) would pay a wake-up on every kernel.
+ * Spin iterations an idle OpenMP thread waits for the next parallel region before sleeping (~12-18
+ * ns each here: 20,000 spin ~0.3 ms). A worker that went to sleep costs ~100 us to wake on this
+ * 2-vCPU VM (p90 of a fork after a 20 us gap), and the JS between two kernels of a step often takes
+ * 40-160 us (more after the largest kernels, whose data has evicted the JS's), so too short a spin
+ * pays that wake-up ~90 times a step. Too long a spin burns the cores whenever another job wants
+ * them: libgomp's default, 300,000 (~5 ms), made a step 6x slower with a second job on the cores.
+ * Measured (`small` step, 2 cores): 2,000 slept ~90 times a step, 20,000 ~6, and alone ran 0.88x
+ * as long as 2,000 (median of 12 alternations; 0.70-1.07, the gain largest while the host is
+ * noisy); two such jobs at once ran 356 ms a step each against 225 with 2,000 (300,000: 436).
+ * Several jobs on one machine should split the cores (`--threads`) or set GOMP_SPINCOUNT lower.
  */
-const OPENMP_SPIN_COUNT = '2000';
+const OPENMP_SPIN_COUNT = '20000';
 
 /**
  * Environment for a child process whose OpenMP threads should wait like ours (the PyTorch references

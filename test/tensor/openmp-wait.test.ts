@@ -28,7 +28,7 @@ delete base.GOMP_SPINCOUNT;
 delete base.OMP_WAIT_POLICY;
 
 test('the short spin count is set for the addon only, and offered to children', () => {
-  assert.deepEqual(probe(base), { leaked: null, childEnv: '2000', policy: null });
+  assert.deepEqual(probe(base), { leaked: null, childEnv: '20000', policy: null });
 });
 
 test("a user's GOMP_SPINCOUNT or OMP_WAIT_POLICY is left alone", () => {
