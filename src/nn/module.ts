@@ -92,10 +92,13 @@ export abstract class Module {
 
   /** Drops accumulated gradients (call before each step). */
   zeroGrad(): void {
-    for (const [, p] of this.namedParameters()) {
+    // Walks the tree without building names: a supernet has ~1,300 parameters and runs this every
+    // step (0.6 ms through namedParameters, most of it string concatenation).
+    for (const p of this.ownParams.values()) {
       p.grad?.dispose();
       p.grad = null;
     }
+    for (const m of this.childModules.values()) m.zeroGrad();
   }
 
   /** Frees every parameter, buffer and gradient. */

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ChildNetwork, Supernet } from '../../src/models/index.ts';
 import { InitRandom } from '../../src/nn/index.ts';
 import { ArchSampler, childCost, loadSpace, Mulberry32, supernetParams } from '../../src/space/index.ts';
-import { backward, crossEntropy, noGrad, Tensor, tidy } from '../../src/tensor/index.ts';
+import { backward, crossEntropy, memoryStats, noGrad, Tensor, tidy } from '../../src/tensor/index.ts';
 import { randomTensor, testRandom } from '../helpers/gradcheck.ts';
 import { tinySpace } from '../helpers/tiny-space.ts';
 
@@ -66,6 +66,11 @@ describe('supernet and child networks', () => {
     assert.ok(off > 0);
     assert.ok([...onPath].some((n) => n.includes('.k5e2.')));
     assert.ok(![...onPath].some((n) => n.includes('.k3e2.') && n.startsWith('blocks.1.')));
+    // zeroGrad reaches every nested module's parameters (it walks the tree, not namedParameters).
+    const live = memoryStats().liveStorages;
+    supernet.zeroGrad();
+    for (const [name, p] of supernet.namedParameters()) assert.equal(p.grad, null, `${name} kept its gradient`);
+    assert.equal(memoryStats().liveStorages, live - onPath.size, 'zeroGrad frees each gradient once');
     supernet.dispose();
     x.dispose();
     labels.dispose();
