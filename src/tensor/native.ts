@@ -19,12 +19,12 @@ const addonPath =
  * Spin iterations an idle OpenMP thread waits for the next parallel region before sleeping (~12-18
  * ns each here: 20,000 spin ~0.3 ms). A worker that went to sleep costs ~100 us to wake on this
  * 2-vCPU VM (p90 of a fork after a 20 us gap), and the JS between two kernels of a step often takes
- * 40-160 us (more after the largest kernels, whose data has evicted the JS's), so too short a spin
- * pays that wake-up ~90 times a step. Too long a spin burns the cores whenever another job wants
- * them: libgomp's default, 300,000 (~5 ms), made a step 6x slower with a second job on the cores.
+ * 40-160 us (the longest after the largest kernels), so too short a spin pays that wake-up ~90
+ * times a step. Too long a spin burns the cores whenever another job wants them: libgomp's
+ * default, 300,000 (~5 ms), made a step 6x slower with a second job on the cores.
  * Measured (`small` step, 2 cores): 2,000 slept ~90 times a step, 20,000 ~6, and alone ran 0.88x
  * as long as 2,000 (median of 12 alternations; 0.70-1.07, the gain largest while the host is
- * noisy); two such jobs at once ran 356 ms a step each against 225 with 2,000 (300,000: 436).
+ * noisy); two such jobs at once ran 348-376 ms a step each against 225 with 2,000 (300,000: 436).
  * Several jobs on one machine should split the cores (`--threads`) or set GOMP_SPINCOUNT lower.
  */
 const OPENMP_SPIN_COUNT = '20000';
