@@ -1,5 +1,4 @@
 import { native } from '../native.ts';
-import { needsGrad, record } from '../tape.ts';
 import { Tensor } from '../tensor.ts';
 import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
 import { depthwiseGeometry } from './depthwise-conv2d.ts';
@@ -39,12 +38,7 @@ export function depthwiseBatchNorm(
   const { geometry, outShape } = checkDepthwiseBatchNorm(op, x, w, params, opts);
   const bn = new FusedBatchNorm(params, outShape, { momentum, eps, act });
   depthwiseBnForward(x, w, geometry, bn);
-  if (!needsGrad([x, w, gamma, beta])) {
-    bn.disposeSaved();
-    return bn.out;
-  }
-  bn.snapshot();
-  return record(op, bn.out, [x, w, gamma, beta], (g) => depthwiseBnBackward(x, w, geometry, bn, g));
+  return bn.result(op, [x, w, gamma, beta], (g) => depthwiseBnBackward(x, w, geometry, bn, g));
 }
 
 /** A training-mode depthwise conv's output size, checked (errors name `op`). */

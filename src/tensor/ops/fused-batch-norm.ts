@@ -1,3 +1,4 @@
+import { needsGrad, record } from '../tape.ts';
 import { Tensor } from '../tensor.ts';
 import { ACTIVATION_CODES } from './activation.ts';
 import type { BatchNormActivation } from './batch-norm.ts';
@@ -69,6 +70,19 @@ export class FusedBatchNorm {
    */
   appliedArgs(): [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, number] {
     return [this.z.f32, this.bn.gamma.f32, this.bn.beta.f32, this.mean.f32, this.invstd.f32, this.code];
+  }
+
+  /**
+   * The op's result after its forward kernel ran: `out`, with `backward` recorded (gamma and beta
+   * snapshotted) when an input needs a gradient, else with what only backward reads freed.
+   */
+  result(op: string, inputs: readonly Tensor[], backward: (g: Tensor) => (Tensor | null)[]): Tensor {
+    if (!needsGrad(inputs)) {
+      this.disposeSaved();
+      return this.out;
+    }
+    this.snapshot();
+    return record(op, this.out, inputs, backward);
   }
 
   /** After the forward pass with no gradient to record: frees what only backward reads. */

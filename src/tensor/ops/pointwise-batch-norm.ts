@@ -1,5 +1,4 @@
 import { native } from '../native.ts';
-import { needsGrad, record } from '../tape.ts';
 import { shapeString, Tensor } from '../tensor.ts';
 import { type BatchNormActivation, checkBatchNormArgs } from './batch-norm.ts';
 import { float32, rank } from './check.ts';
@@ -58,12 +57,7 @@ export function pointwiseBatchNorm(
   const { outShape, ...dims } = checkPointwiseBatchNorm(op, x, w, params, { momentum, eps, act });
   const bn = new FusedBatchNorm(params, outShape, { momentum, eps, act });
   pointwiseBnForward(x, w, dims, bn);
-  if (!needsGrad([x, w, gamma, beta])) {
-    bn.disposeSaved();
-    return bn.out;
-  }
-  bn.snapshot();
-  return record(op, bn.out, [x, w, gamma, beta], (g) => pointwiseBnBackward(x, w, dims, bn, g));
+  return bn.result(op, [x, w, gamma, beta], (g) => pointwiseBnBackward(x, w, dims, bn, g));
 }
 
 /** The rows and channels of a pointwise conv: x [m, cin] . w [cin, cout]. */
